@@ -1,0 +1,76 @@
+// swift-tools-version:6.1
+// SPDX-License-Identifier: Apache-2.0
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "clemap-edge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "clemap-edge", targets: ["clemap-edge"]),
+        .library(name: "ADE9000", targets: ["ADE9000"]),
+        .library(name: "ADE9000Sim", targets: ["ADE9000Sim"]),
+        .library(name: "MeterCore", targets: ["MeterCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Chip facts and the driver, written against `SPITransport`. No I/O.
+        .target(
+            name: "ADE9000",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The virtual chip. Imports only the register table of `ADE9000`, never its framing or maths.
+        .target(name: "ADE9000Sim", dependencies: ["ADE9000"], swiftSettings: swiftSettings),
+        // config.ini, the SI reading vocabulary, and the meter built from driver + board scale.
+        .target(
+            name: "MeterCore",
+            dependencies: ["ADE9000", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // What Swift cannot import from <linux/spi/spidev.h>: the ioctl request macros.
+        .target(name: "CSpidev"),
+        // Hardware access: Linux spidev.
+        .target(
+            name: "MeterHAL",
+            dependencies: ["ADE9000", "CSpidev", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "MeterTesting",
+            dependencies: ["ADE9000", "ADE9000Sim", "MeterCore"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "clemap-edge",
+            dependencies: [
+                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ADE9000Tests", dependencies: ["ADE9000", "MeterTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ADE9000SimTests",
+            dependencies: ["ADE9000", "ADE9000Sim", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterCoreTests",
+            dependencies: ["ADE9000", "ADE9000Sim", "MeterCore", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// What the driver writes into the chip at start-up: board-independent settings plus the calibration.
+public struct ADE9000Setup: Sendable, Hashable {
+    /// ACCMODE.SELFREQ: the nominal line frequency (also used by the phase compensation).
+    public var lineFrequency: AccumulationMode.LineFrequency
+    /// PGA_GAIN: two bits per ADC, 00 = ×1 (DS Table 7 p.77). The CLEMAP board runs at ×1.
+    public var pgaGain: UInt32
+    /// Calibration registers per phase, from `config.ini`.
+    public var calibration: [Phase: PhaseCalibration]
+    /// EGY_TIME + 1: samples per energy period. 800 moves energy into the user registers every 100 ms.
+    public var energyPeriodSamples: UInt32
+    /// Use CONFIG1.BURST_EN and one burst for the measurement block (CRC checked through CRC_SPI).
+    public var burstReads: Bool
+    /// Attempts per register when a CRC does not match or a read-back differs.
+    public var attempts: Int
+
+    public init(lineFrequency: AccumulationMode.LineFrequency = .hz50, pgaGain: UInt32 = 0,
+                calibration: [Phase: PhaseCalibration] = [:], energyPeriodSamples: UInt32 = 800,
+                burstReads: Bool = true, attempts: Int = 4) {
+        self.lineFrequency = lineFrequency; self.pgaGain = pgaGain; self.calibration = calibration
+        self.energyPeriodSamples = energyPeriodSamples; self.burstReads = burstReads; self.attempts = attempts
+    }
+
+    /// The configuration writes of the start-up sequence, in datasheet order (TRM quick start as quoted
+    /// in ade9000.md §4.3): PGA, CONFIGx, ACCMODE/VLEVEL, zero crossing, calibration, energy, masks.
+    /// Every entry is verified by read-back. BURST_EN, STATUS clearing, RUN and EGY_PWR_EN follow in the
+    /// driver, because each changes how the chip answers.
+    public var configurationWrites: [(Register, UInt32)] {
+        var writes: [(Register, UInt32)] = [
+            (.PGA_GAIN, pgaGain),
+            (.CONFIG0, 0),
+            (.CONFIG2, HighPassCorner.hz1_25.config2),
+            (.CONFIG3, 0),
+            (.ACCMODE, AccumulationMode(lineFrequency: lineFrequency).rawValue),
+            (.VLEVEL, VoltageLevel.register(headroom: 2)),
+            (.ZX_LP_SEL, 0x001E),
+            (.DICOEFF, 0),
+            (.MASK0, 0), (.MASK1, 0), (.EVENT_MASK, 0),
+        ]
+        for phase in Phase.allCases {
+            let c = calibration[phase] ?? .zero
+            writes += [
+                (.IGAIN(phase), UInt32(bitPattern: c.igain)), (.VGAIN(phase), UInt32(bitPattern: c.vgain)),
+                (.PGAIN(phase), UInt32(bitPattern: c.pgain)), (.PHCAL0(phase), UInt32(bitPattern: c.phcal0)),
+                (.IRMSOS(phase), UInt32(bitPattern: c.irmsos)), (.VRMSOS(phase), UInt32(bitPattern: c.vrmsos)),
+                (.WATTOS(phase), UInt32(bitPattern: c.wattos)), (.VAROS(phase), UInt32(bitPattern: c.varos)),
+            ]
+        }
+        writes += [
+            (.EGY_TIME, energyPeriodSamples - 1),
+            (.EP_CFG, energyConfig(accumulate: false).rawValue),
+            (.TEMP_CFG, TemperatureConfig.TEMP_EN),
+        ]
+        return writes
+    }
+
+    /// Add-mode energy (EGY_LD_ACCUM = 0) so the user registers run freely and the reader takes wrapping
+    /// differences: no energy is lost between reads. No-load detection off: its threshold scaling is not
+    /// documented (ade9000.md §4.4), and a meter must count small loads.
+    func energyConfig(accumulate: Bool) -> EnergyPowerConfig {
+        EnergyPowerConfig(noLoadTimer: .disabled, latchEachPeriod: false, countHalfCycles: false, accumulate: accumulate)
+    }
+}

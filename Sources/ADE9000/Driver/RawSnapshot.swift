@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// One set of measurement registers, in chip codes. Board scale turns them into SI units above this layer.
+public struct RawSnapshot: Sendable, Hashable {
+    /// The `_2` burst registers of one phase that a reading needs.
+    public struct PhaseCodes: Sendable, Hashable {
+        /// xIRMS, xVRMS: non-negative RMS codes (FS 52,702,092).
+        public var irms: UInt32, vrms: UInt32
+        /// xWATT, xVAR, xVA: power codes (FS 20,694,066), LPF2-filtered.
+        public var watt: Int32, reactive: Int32, apparent: Int32
+        /// xPF: 5.27 fixed point, refreshed every 1.024 s.
+        public var pf: UInt32
+
+        public init(irms: UInt32, vrms: UInt32, watt: Int32, reactive: Int32, apparent: Int32, pf: UInt32) {
+            self.irms = irms; self.vrms = vrms; self.watt = watt; self.reactive = reactive; self.apparent = apparent; self.pf = pf
+        }
+    }
+
+    /// HI words of the free-running 45-bit energy registers (add mode). Differences of successive reads,
+    /// taken modulo 2^32, are the energy in between: see ``Energy45/hiDelta(from:to:)``.
+    public struct EnergyCodes: Sendable, Hashable {
+        public var watthrHi: UInt32, varhrHi: UInt32, vahrHi: UInt32
+        public init(watthrHi: UInt32, varhrHi: UInt32, vahrHi: UInt32) {
+            self.watthrHi = watthrHi; self.varhrHi = varhrHi; self.vahrHi = vahrHi
+        }
+    }
+
+    /// Indexed by `Phase.rawValue`.
+    public var phases: [PhaseCodes]
+    /// COM_PERIOD: period of the combined zero-crossing signal.
+    public var comPeriod: UInt32
+    /// Indexed by `Phase.rawValue`; nil when the snapshot did not include energy.
+    public var energy: [EnergyCodes]?
+    /// Die temperature, when the snapshot included it.
+    public var temperatureCelsius: Double?
+    /// STATUS1 as read (RSTDONE already handled by the driver).
+    public var status1: UInt32
+    /// The chip had reset or stopped and was set up again just before this snapshot. Energy registers
+    /// restarted from zero, so no difference may be taken across it.
+    public var reinitialised: Bool
+
+    public subscript(phase: Phase) -> PhaseCodes { phases[phase.rawValue] }
+
+    public init(phases: [PhaseCodes], comPeriod: UInt32, energy: [EnergyCodes]?, temperatureCelsius: Double?,
+                status1: UInt32, reinitialised: Bool) {
+        self.phases = phases; self.comPeriod = comPeriod; self.energy = energy
+        self.temperatureCelsius = temperatureCelsius; self.status1 = status1; self.reinitialised = reinitialised
+    }
+}
+
+/// What the chip says it is.
+public struct ChipIdentity: Sendable, Hashable {
+    public var partID: UInt32
+    public var version: UInt16
+    /// `VERSION & 0xFFC0 == 0x00C0` (DS Table 6 p.54).
+    public var isKnownVersion: Bool { version & 0xFFC0 == 0x00C0 }
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// Bit fields the driver sets, as typed values (DS Table 7). A value names what it selects, so no comment
+// has to restate (and contradict) a hex constant.
+
+/// STATUS0 bits (DS Table 7 pp. 60–61).
+public struct Status0: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Energy moved into the user registers (every EGY_TIME + 1 samples).
+    public static let EGYRDY = Status0(rawValue: 1 << 0)
+    /// Power factor and THD updated (every 1.024 s).
+    public static let THD_PF_RDY = Status0(rawValue: 1 << 21)
+    public static let TEMP_RDY = Status0(rawValue: 1 << 25)
+}
+
+/// STATUS1 bits (DS Table 7 pp. 62–63).
+public struct Status1: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// The power-up or reset sequence finished. Not maskable (MASK1 bit 16 reserved).
+    public static let RSTDONE = Status1(rawValue: 1 << 16)
+    public static let ERROR0 = Status1(rawValue: 1 << 28)
+    public static let ERROR1 = Status1(rawValue: 1 << 29)
+    public static let ERROR2 = Status1(rawValue: 1 << 30)
+    public static let ERROR3 = Status1(rawValue: 1 << 31)
+    /// Error bits that call for a reset (ERROR0, ERROR1, ERROR3; DS p.63).
+    public static let needsReset: Status1 = [.ERROR0, .ERROR1, .ERROR3]
+}
+
+/// CONFIG1 (0x481) bits (DS Table 7 p.70).
+public struct Config1: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// Software reset, self-clearing.
+    public static let SWRST = Config1(rawValue: 1 << 0)
+    /// Burst reads of 0x500–0x63C and 0x680–0x6BC; also stops the CRC being appended to any read.
+    public static let BURST_EN = Config1(rawValue: 1 << 11)
+}
+
+/// EP_CFG (0x4B0) fields (DS Table 7 p.76).
+public struct EnergyPowerConfig: Sendable, Hashable {
+    /// Samples of no-load integration; `.disabled` turns no-load detection off (NOLOAD_TMR = 111).
+    public enum NoLoadTimer: UInt32, Sendable { case samples64 = 0, samples128, samples256, samples512, samples1024, samples2048, samples4096, disabled }
+
+    public var noLoadTimer: NoLoadTimer
+    /// EGY_LD_ACCUM: false adds each period's energy to the user register, true overwrites (latches) it.
+    public var latchEachPeriod: Bool
+    /// EGY_TMR_MODE: false counts EGY_TIME in 8 kSPS samples, true in half line cycles.
+    public var countHalfCycles: Bool
+    /// EGY_PWR_EN: energy and power accumulation on (needs RUN = 1).
+    public var accumulate: Bool
+
+    public init(noLoadTimer: NoLoadTimer, latchEachPeriod: Bool, countHalfCycles: Bool, accumulate: Bool) {
+        self.noLoadTimer = noLoadTimer; self.latchEachPeriod = latchEachPeriod
+        self.countHalfCycles = countHalfCycles; self.accumulate = accumulate
+    }
+
+    public var rawValue: UInt32 {
+        noLoadTimer.rawValue << 13 | (latchEachPeriod ? 1 << 4 : 0) | (countHalfCycles ? 1 << 1 : 0) | (accumulate ? 1 : 0)
+    }
+}
+
+/// ACCMODE (0x492) fields (DS Table 7 p.72).
+public struct AccumulationMode: Sendable, Hashable {
+    /// SELFREQ: the line frequency the fundamental algorithms assume.
+    public enum LineFrequency: UInt32, Sendable { case hz50 = 0, hz60 = 1 }
+    public var lineFrequency: LineFrequency
+    public init(lineFrequency: LineFrequency) { self.lineFrequency = lineFrequency }
+    /// VCONSEL 000 (4-wire wye), WATTACC/VARACC 00 (signed accumulation).
+    public var rawValue: UInt32 { lineFrequency.rawValue << 8 }
+}
+
+/// CONFIG2 (0x4AF) HPF_CRN [11:9]: the high-pass filter corner.
+public enum HighPassCorner: UInt32, Sendable {
+    case hz77_39 = 0, hz39_275, hz19_79, hz9_935, hz4_98, hz2_495, hz1_25, hz0_625
+    public var config2: UInt32 { rawValue << 9 }
+}
+
+/// TEMP_CFG (0x4B6) bits (DS Table 7 p.77).
+public enum TemperatureConfig {
+    public static let TEMP_EN: UInt32 = 1 << 2
+    /// Starts one conversion; self-clearing.
+    public static let TEMP_START: UInt32 = 1 << 3
+}
+
+/// VLEVEL = x · 1,144,084 for full scale at x times the nominal voltage (DS p.32).
+public enum VoltageLevel {
+    public static func register(headroom x: Double) -> UInt32 { UInt32((x * 1_144_084).rounded()) }
+}

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: Apache-2.0
+
+// The metering subset of DS Table 6. Per-phase registers are built by functions of `Phase`, each using
+// the stride the datasheet gives its block: 0x20 for calibration and measurements, 0x3C for energy.
+
+extension Register {
+    // MARK: Calibration (DSP RAM, 32-bit, R/W, reset 0; DS Table 6 pp. 44–45)
+
+    public static func IGAIN(_ p: Phase) -> Register { .init("\(P(p))IGAIN", 0x000 + p.blockStride, format: .s32) }
+    public static func PHCAL0(_ p: Phase) -> Register { .init("\(P(p))PHCAL0", 0x006 + p.blockStride, format: .s32) }
+    public static func VGAIN(_ p: Phase) -> Register { .init("\(P(p))VGAIN", 0x00B + p.blockStride, format: .s32) }
+    public static func IRMSOS(_ p: Phase) -> Register { .init("\(P(p))IRMSOS", 0x00C + p.blockStride, format: .s32) }
+    public static func VRMSOS(_ p: Phase) -> Register { .init("\(P(p))VRMSOS", 0x00D + p.blockStride, format: .s32) }
+    public static func PGAIN(_ p: Phase) -> Register { .init("\(P(p))PGAIN", 0x00E + p.blockStride, format: .s32) }
+    public static func WATTOS(_ p: Phase) -> Register { .init("\(P(p))WATTOS", 0x00F + p.blockStride, format: .s32) }
+    public static func VAROS(_ p: Phase) -> Register { .init("\(P(p))VAROS", 0x010 + p.blockStride, format: .s32) }
+    public static func FWATTOS(_ p: Phase) -> Register { .init("\(P(p))FWATTOS", 0x011 + p.blockStride, format: .s32) }
+    public static func FVAROS(_ p: Phase) -> Register { .init("\(P(p))FVAROS", 0x012 + p.blockStride, format: .s32) }
+
+    public static let CONFIG0 = Register("CONFIG0", 0x060)
+    public static let VNOM = Register("VNOM", 0x071)
+    /// Integrator coefficient: 0xFFFFE000 with a Rogowski coil (INTEN), else 0 (DS p.31).
+    public static let DICOEFF = Register("DICOEFF", 0x072)
+
+    // MARK: Measurements (32-bit, read-only; DS Table 6 pp. 45–49)
+
+    public static func I_PCF(_ p: Phase) -> Register { .init("\(P(p))I_PCF", 0x20A + p.blockStride, access: .readOnly, format: .s32) }
+    public static func V_PCF(_ p: Phase) -> Register { .init("\(P(p))V_PCF", 0x20B + p.blockStride, access: .readOnly, format: .s32) }
+    public static func IRMS(_ p: Phase) -> Register { .init("\(P(p))IRMS", 0x20C + p.blockStride, access: .readOnly) }
+    public static func VRMS(_ p: Phase) -> Register { .init("\(P(p))VRMS", 0x20D + p.blockStride, access: .readOnly) }
+    public static func WATT(_ p: Phase) -> Register { .init("\(P(p))WATT", 0x210 + p.blockStride, access: .readOnly, format: .s32) }
+    public static func VAR(_ p: Phase) -> Register { .init("\(P(p))VAR", 0x211 + p.blockStride, access: .readOnly, format: .s32) }
+    public static func VA(_ p: Phase) -> Register { .init("\(P(p))VA", 0x212 + p.blockStride, access: .readOnly, format: .s32) }
+    public static func PF(_ p: Phase) -> Register { .init("\(P(p))PF", 0x216 + p.blockStride, access: .readOnly, format: .s5_27) }
+    /// 0x0000000C once RUN = 1 (DS Table 6 p.49).
+    public static let VERSION2 = Register("VERSION2", 0x26A, access: .readOnly)
+
+    // MARK: Energy (45-bit user registers split HI[31:0] = bits 44..13, LO[12:0]; DS Fig. 65 p.35)
+
+    public static func WATTHR_LO(_ p: Phase) -> Register { .init("\(P(p))WATTHR_LO", 0x2E6 + p.energyStride, access: .readOnly) }
+    public static func WATTHR_HI(_ p: Phase) -> Register { .init("\(P(p))WATTHR_HI", 0x2E7 + p.energyStride, access: .readOnly, format: .s32) }
+    public static func VARHR_LO(_ p: Phase) -> Register { .init("\(P(p))VARHR_LO", 0x2F0 + p.energyStride, access: .readOnly) }
+    public static func VARHR_HI(_ p: Phase) -> Register { .init("\(P(p))VARHR_HI", 0x2F1 + p.energyStride, access: .readOnly, format: .s32) }
+    public static func VAHR_LO(_ p: Phase) -> Register { .init("\(P(p))VAHR_LO", 0x2FA + p.energyStride, access: .readOnly) }
+    public static func VAHR_HI(_ p: Phase) -> Register { .init("\(P(p))VAHR_HI", 0x2FB + p.energyStride, access: .readOnly, format: .s32) }
+
+    // MARK: Status, levels, identity (32-bit; DS Table 6 pp. 50–53)
+
+    /// Write 1 to clear (DS p.41).
+    public static let STATUS0 = Register("STATUS0", 0x402, volatile: true)
+    /// Write 1 to clear; RSTDONE (bit 16) is set at the end of every reset.
+    public static let STATUS1 = Register("STATUS1", 0x403, volatile: true)
+    public static let MASK0 = Register("MASK0", 0x405)
+    public static let MASK1 = Register("MASK1", 0x406)
+    public static let EVENT_MASK = Register("EVENT_MASK", 0x407)
+    public static let VLEVEL = Register("VLEVEL", 0x40F, reset: 0x0004_5D45, format: .u24)
+    public static func PERIOD(_ p: Phase) -> Register {
+        .init("\(P(p))PERIOD", 0x418 + UInt16(p.rawValue), access: .readOnly, reset: 0x00A0_0000)
+    }
+    public static let COM_PERIOD = Register("COM_PERIOD", 0x41B, access: .readOnly, reset: 0x00A0_0000)
+    public static let LAST_DATA_32 = Register("LAST_DATA_32", 0x423, access: .readOnly)
+    /// Bit 20 (ADE9000_ID) is 1; the other bits are unique per device (DS p.53, Table 7 p.70).
+    public static let PART_ID = Register("PART_ID", 0x472, access: .readOnly, reset: 0x0010_0000)
+    /// [31:16] TEMP_OFFSET, [15:0] TEMP_GAIN, trimmed per device at the factory (DS Table 7 p.70).
+    public static let TEMP_TRIM = Register("TEMP_TRIM", 0x474, access: .readOnly)
+
+    // MARK: 16-bit configuration and status (0x480–0x4FE; DS Table 6 pp. 53–54)
+
+    /// Write 1 to start the DSP (DS p.53).
+    public static let RUN = Register("RUN", 0x480)
+    public static let CONFIG1 = Register("CONFIG1", 0x481)
+    public static let ANGL_VA_VB = Register("ANGL_VA_VB", 0x482, access: .readOnly)
+    public static let ANGL_VB_VC = Register("ANGL_VB_VC", 0x483, access: .readOnly)
+    public static let ANGL_VA_VC = Register("ANGL_VA_VC", 0x484, access: .readOnly)
+    public static func ANGL_V_I(_ p: Phase) -> Register {
+        .init("ANGL_V\(P(p))_I\(P(p))", 0x485 + UInt16(p.rawValue), access: .readOnly)
+    }
+    public static let CFMODE = Register("CFMODE", 0x490)
+    public static let COMPMODE = Register("COMPMODE", 0x491)
+    public static let ACCMODE = Register("ACCMODE", 0x492)
+    public static let CONFIG3 = Register("CONFIG3", 0x493, reset: 0xF000)
+    public static let ZXTOUT = Register("ZXTOUT", 0x498, reset: 0xFFFF)
+    public static let ZXTHRSH = Register("ZXTHRSH", 0x499, reset: 0x0009)
+    public static let ZX_LP_SEL = Register("ZX_LP_SEL", 0x49A, reset: 0x001E)
+    public static let SEQ_CYC = Register("SEQ_CYC", 0x49C, reset: 0x00FF)
+    public static let PHSIGN = Register("PHSIGN", 0x49D, access: .readOnly)
+    public static let WFB_CFG = Register("WFB_CFG", 0x4A0)
+    /// Undocumented; ADI's no-OS driver expects 0x0063 after reset.
+    public static let CONFIG5 = Register("CONFIG5", 0x4A4, reset: 0x0063)
+    /// CRC-16 of the data sent on MISO during the last register read (DS p.42, TRM p.34).
+    public static let CRC_SPI = Register("CRC_SPI", 0x4A9, access: .readOnly)
+    public static let LAST_DATA_16 = Register("LAST_DATA_16", 0x4AC, access: .readOnly)
+    public static let LAST_CMD = Register("LAST_CMD", 0x4AE, access: .readOnly)
+    public static let CONFIG2 = Register("CONFIG2", 0x4AF, reset: 0x0C00)
+    public static let EP_CFG = Register("EP_CFG", 0x4B0)
+    public static let PWR_TIME = Register("PWR_TIME", 0x4B1, reset: 0x00FF)
+    public static let EGY_TIME = Register("EGY_TIME", 0x4B2, reset: 0x00FF)
+    public static let TEMP_CFG = Register("TEMP_CFG", 0x4B6, volatile: true)
+    public static let TEMP_RSLT = Register("TEMP_RSLT", 0x4B7, access: .readOnly)
+    public static let PGA_GAIN = Register("PGA_GAIN", 0x4B9)
+    public static let CHNL_DIS = Register("CHNL_DIS", 0x4BA)
+    /// 0x3C64 locks, 0x4AD1 unlocks; reads 1 when locked (DS p.42).
+    public static let WR_LOCK = Register("WR_LOCK", 0x4BF)
+    public static let VAR_DIS = Register("VAR_DIS", 0x4E0)
+    /// Reset 0x00FE; `& 0xFFC0` is 0x00C0 on current silicon (DS Table 6 p.54).
+    public static let VERSION = Register("VERSION", 0x4FE, access: .readOnly, reset: 0x00FE)
+
+    // MARK: Burst aliases by phase ("_2", 0x680–0x6BC; DS Table 6 pp. 56–57)
+
+    /// The order of the 19 phase-organised aliases, starting at 0x680 + 0x13 × phase.
+    public static let burstPhaseLayout: [String] = [
+        "V_PCF", "I_PCF", "IRMS", "VRMS", "WATT", "VA", "VAR", "FVAR", "PF", "VTHD", "ITHD",
+        "FWATT", "FVA", "FIRMS", "FVRMS", "IRMSONE", "VRMSONE", "IRMS1012", "VRMS1012",
+    ]
+
+    /// The `_2` alias of a phase register (e.g. `AIRMS_2` at 0x682), nil if the quantity has none.
+    public static func burstAlias(_ quantity: String, _ p: Phase) -> Register? {
+        guard let index = burstPhaseLayout.firstIndex(of: quantity) else { return nil }
+        return Register("\(P(p))\(quantity)_2", 0x680 + p.burstStride + UInt16(index), access: .readOnly)
+    }
+
+    /// Every register of the metering subset, for table tests, the simulator's register file and tools.
+    public static let all: [Register] = {
+        var list: [Register] = []
+        for p in Phase.allCases {
+            list += [IGAIN(p), PHCAL0(p), VGAIN(p), IRMSOS(p), VRMSOS(p), PGAIN(p), WATTOS(p), VAROS(p),
+                     FWATTOS(p), FVAROS(p)]
+        }
+        list += [CONFIG0, VNOM, DICOEFF]
+        for p in Phase.allCases {
+            list += [I_PCF(p), V_PCF(p), IRMS(p), VRMS(p), WATT(p), VAR(p), VA(p), PF(p)]
+        }
+        list.append(VERSION2)
+        for p in Phase.allCases {
+            list += [WATTHR_LO(p), WATTHR_HI(p), VARHR_LO(p), VARHR_HI(p), VAHR_LO(p), VAHR_HI(p)]
+        }
+        list += [STATUS0, STATUS1, MASK0, MASK1, EVENT_MASK, VLEVEL]
+        list += Phase.allCases.map(PERIOD)
+        list += [COM_PERIOD, LAST_DATA_32, PART_ID, TEMP_TRIM]
+        list += [RUN, CONFIG1, ANGL_VA_VB, ANGL_VB_VC, ANGL_VA_VC] + Phase.allCases.map(ANGL_V_I)
+        list += [CFMODE, COMPMODE, ACCMODE, CONFIG3, ZXTOUT, ZXTHRSH, ZX_LP_SEL, SEQ_CYC, PHSIGN, WFB_CFG,
+                 CONFIG5, CRC_SPI, LAST_DATA_16, LAST_CMD, CONFIG2, EP_CFG, PWR_TIME, EGY_TIME, TEMP_CFG,
+                 TEMP_RSLT, PGA_GAIN, CHNL_DIS, WR_LOCK, VAR_DIS, VERSION]
+        for p in Phase.allCases {
+            list += burstPhaseLayout.compactMap { burstAlias($0, p) }
+        }
+        return list
+    }()
+
+    /// Looks a register up by address in ``all``.
+    public static func at(_ address: UInt16) -> Register? { byAddress[address] }
+
+    private static let byAddress: [UInt16: Register] = Dictionary(all.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+}
+
+/// Upper-case chip letter used in register names.
+@inline(__always)
+private func P(_ p: Phase) -> String { p.letter.uppercased() }

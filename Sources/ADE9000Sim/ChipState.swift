@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ADE9000
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Everything inside the virtual chip: the register file, the DSP's accumulators and the physical model.
+/// A value type guarded by the simulator's mutex.
+struct ChipState {
+    static let dspRate: Double = 8000
+    static let rmsFullScale: Double = 52_702_092
+    static let unity: Double = 134_217_728
+    /// Samples of PWR_SETTLE by CONFIG1[9:8]: 64, 128, 256, 0 ms (DS Table 7 p.70).
+    static let settleSamples: [Int64] = [512, 1024, 2048, 0]
+
+    var registers: [UInt16: UInt32] = [:]
+    var scenario: Scenario
+    var frontEnd: FrontEnd
+    var faults = Faults.none
+    var random: SplitMix64
+
+    /// DSP samples since the simulator started; the chip's own time.
+    var sample: Int64 = 0
+    var started = false
+    var runStartSample: Int64?
+    /// Per phase: internal 42-bit energy accumulators (WATT, VAR, VA) and the 45-bit user registers.
+    var internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
+    var userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
+    var samplesInEnergyPeriod: Int64 = 0
+    var latchedPF: [UInt32] = [0, 0, 0]
+    var transactions = 0
+
+    let partID: UInt32 = 0x0010_0C33
+    /// TEMP_OFFSET 3200 (100 °C) and TEMP_GAIN 3277 (−0.05 °C per LSB).
+    let temperatureTrim: UInt32 = 0x0C80_0CCD
+
+    init(scenario: Scenario) {
+        self.scenario = scenario
+        self.frontEnd = scenario.frontEnd ?? .nibV3
+        self.random = SplitMix64(seed: scenario.seed ?? 1)
+        reset()
+    }
+
+    // MARK: Reset
+
+    /// Power-up or reset: every register to its DS Table 6 value, RUN = 0, RSTDONE set (DS p.62).
+    mutating func reset() {
+        registers = [:]
+        for register in Register.all where register.access != .readOnly || register.resetValue != 0 {
+            registers[register.address] = register.resetValue
+        }
+        registers[Register.PART_ID.address] = partID
+        registers[Register.TEMP_TRIM.address] = temperatureTrim
+        registers[Register.STATUS1.address] = 1 << 16
+        runStartSample = nil
+        internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
+        userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
+        samplesInEnergyPeriod = 0
+        latchedPF = [0, 0, 0]
+    }
+
+    func value(_ register: Register) -> UInt32 { registers[register.address] ?? 0 }
+    var isRunning: Bool { value(.RUN) & 1 == 1 }
+    var burstEnabled: Bool { value(.CONFIG1) & (1 << 11) != 0 }
+
+    // MARK: Time
+
+    /// Runs the DSP up to `seconds` of simulated time: energy, PF latches, status flags.
+    mutating func advance(to seconds: Double) {
+        let target = Int64((seconds * Self.dspRate).rounded(.down))
+        guard started else { sample = target; started = true; return }
+        guard target > sample else { return }
+        // Loads are constant within a step; one second keeps time-varying scenarios honest.
+        while sample < target {
+            let step = min(target - sample, Int64(Self.dspRate))
+            runDSP(samples: step)
+        }
+    }
+
+    private mutating func runDSP(samples count: Int64) {
+        defer { sample += count }
+        guard isRunning, let runStart = runStartSample else { return }
+        let model = Model(state: self)
+
+        // Power factor and THD refresh every 1.024 s = 8192 samples after RUN (DS p.39).
+        let before = (sample - runStart) / 8192, after = (sample + count - runStart) / 8192
+        if after > before {
+            latchedPF = (0..<3).map { model.phases[$0].pfCode }
+            setStatus0(1 << 21)
+        }
+
+        // Energy accumulates once PWR_SETTLE has passed and EP_CFG.EGY_PWR_EN is set (DS p.34, p.76).
+        let epCfg = value(.EP_CFG)
+        guard epCfg & 1 == 1 else { return }
+        let settle = Self.settleSamples[Int(value(.CONFIG1) >> 8 & 3)]
+        var remaining = min(count, max(0, sample + count - (runStart + settle)))
+        let period = Int64(value(.EGY_TIME) & 0x1FFF) + 1
+        let latch = epCfg & (1 << 4) != 0
+        let perSample = (0..<3).map { [model.phases[$0].wattCode, model.phases[$0].varCode, model.phases[$0].vaCode] }
+        while remaining > 0 {
+            if samplesInEnergyPeriod == 0, remaining >= period, !latch {
+                // Whole periods in one go (add mode): the same sum as sample by sample.
+                let periods = remaining / period
+                for p in 0..<3 { for q in 0..<3 { userEnergy[p][q] = wrap45(userEnergy[p][q] &+ perSample[p][q] * period * periods) } }
+                remaining -= periods * period
+                setStatus0(1)
+                continue
+            }
+            let chunk = min(remaining, period - samplesInEnergyPeriod)
+            for p in 0..<3 { for q in 0..<3 { internalEnergy[p][q] = wrap42(internalEnergy[p][q] &+ perSample[p][q] * chunk) } }
+            samplesInEnergyPeriod += chunk
+            remaining -= chunk
+            if samplesInEnergyPeriod == period {
+                for p in 0..<3 {
+                    for q in 0..<3 {
+                        userEnergy[p][q] = latch ? internalEnergy[p][q] : wrap45(userEnergy[p][q] &+ internalEnergy[p][q])
+                        internalEnergy[p][q] = 0
+                    }
+                }
+                samplesInEnergyPeriod = 0
+                setStatus0(1)
+            }
+        }
+    }
+
+    mutating func setStatus0(_ bits: UInt32) { registers[Register.STATUS0.address, default: 0] |= bits }
+
+    private func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
+    private func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
+
+    // MARK: Register reads
+
+    /// What the chip answers for `address` now. Measurements come from the physical model.
+    mutating func read(_ address: UInt16) -> UInt32 {
+        if let (quantity, phase) = Self.burstAliases[address] { return measurement(quantity, phase) }
+        for p in Phase.allCases {
+            let base = UInt16(p.rawValue) * 0x20
+            switch address {
+            case 0x20A + base: return measurement("I_PCF", p)
+            case 0x20B + base: return measurement("V_PCF", p)
+            case 0x20C + base: return measurement("IRMS", p)
+            case 0x20D + base: return measurement("VRMS", p)
+            case 0x210 + base: return measurement("WATT", p)
+            case 0x211 + base: return measurement("VAR", p)
+            case 0x212 + base: return measurement("VA", p)
+            case 0x216 + base: return measurement("PF", p)
+            default: break
+            }
+            let energyBase = UInt16(p.rawValue) * 0x3C
+            for (q, lo) in [UInt16(0x2E6), 0x2F0, 0x2FA].enumerated() {
+                let value = UInt64(bitPattern: userEnergy[p.rawValue][q]) & ((1 << 45) - 1)
+                if address == lo + energyBase { return UInt32(value & 0x1FFF) }
+                if address == lo + 1 + energyBase {
+                    // HI = bits 44..13, sign-extended into 32 bits (DS Fig. 65).
+                    return UInt32(truncatingIfNeeded: userEnergy[p.rawValue][q] >> 13)
+                }
+            }
+            if address == 0x418 + UInt16(p.rawValue) { return period() }
+            if address == 0x485 + UInt16(p.rawValue) { return isRunning ? Model(state: self).phases[p.rawValue].angleCount : 0 }
+        }
+        switch address {
+        case Register.COM_PERIOD.address: return period()
+        case Register.VERSION2.address: return isRunning ? 0x0C : 0
+        case Register.ANGL_VA_VB.address: return voltageAngle(from: 0, to: 1)
+        case Register.ANGL_VB_VC.address: return voltageAngle(from: 1, to: 2)
+        case Register.ANGL_VA_VC.address: return voltageAngle(from: 0, to: 2)
+        case Register.WR_LOCK.address: return registers[address] == 1 ? 1 : 0
+        default: return registers[address] ?? 0
+        }
+    }
+
+    private func period() -> UInt32 {
+        guard isRunning else { return Register.COM_PERIOD.resetValue }
+        return UInt32((Self.dspRate * 65_536 / scenario.frequencyHz).rounded()) - 1
+    }
+
+    private func voltageAngle(from a: Int, to b: Int) -> UInt32 {
+        guard isRunning else { return 0 }
+        let lag = { (i: Int) in self.scenario.phases[i].voltageAngleDeg ?? Double(i) * 120 }
+        var degrees = (lag(b) - lag(a)).truncatingRemainder(dividingBy: 360)
+        if degrees < 0 { degrees += 360 }
+        return UInt32((degrees / 360 * 1_024_000 / scenario.frequencyHz).rounded()) & 0xFFFF
+    }
+
+    private mutating func measurement(_ quantity: String, _ phase: Phase) -> UInt32 {
+        guard isRunning else { return 0 }
+        let model = Model(state: self).phases[phase.rawValue]
+        let noise = scenario.noiseLSB ?? 2
+        func noisy(_ value: Double) -> Double {
+            noise > 0 ? value + Double.random(in: -noise...noise, using: &random) : value
+        }
+        func signed(_ value: Double) -> UInt32 { UInt32(bitPattern: Int32(clamping: Int64(value.rounded()))) }
+        switch quantity {
+        case "IRMS": return UInt32(clamping: Int64(max(0, noisy(model.irms)).rounded()))
+        case "VRMS": return UInt32(clamping: Int64(max(0, noisy(model.vrms)).rounded()))
+        case "WATT": return signed(noisy(Double(model.wattCode)))
+        case "VAR": return signed(noisy(Double(model.varCode)))
+        case "VA": return signed(max(0, noisy(Double(model.vaCode))))
+        case "PF": return latchedPF[phase.rawValue]
+        case "I_PCF", "V_PCF":
+            let t = Double(sample) / Self.dspRate, w = 2 * Double.pi * scenario.frequencyHz
+            let peak = quantity == "I_PCF" ? model.irms : model.vrms
+            let angle = quantity == "I_PCF" ? model.currentAngleRad : model.voltageAngleRad
+            return signed(peak * 74_532_013 / Self.rmsFullScale * 2.0.squareRoot() * sin(w * t - angle) / 2.0.squareRoot())
+        default: return 0
+        }
+    }
+
+    /// `_2` burst alias address → (quantity, phase), 0x680–0x6B8 (DS Table 6 pp. 56–57).
+    static let burstAliases: [UInt16: (String, Phase)] = {
+        var map: [UInt16: (String, Phase)] = [:]
+        for p in Phase.allCases {
+            for quantity in Register.burstPhaseLayout {
+                map[Register.burstAlias(quantity, p)!.address] = (quantity, p)
+            }
+        }
+        return map
+    }()
+
+    static func isBurstable(_ address: UInt16) -> Bool {
+        (0x500...0x63C).contains(address) || (0x680...0x6BC).contains(address)
+    }
+}

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ADE9000
+import Synchronization
+
+/// A virtual ADE9000 on a virtual SPI bus: it receives the bytes a driver clocks out and answers the
+/// bytes the chip would (DS p.42, TRM pp. 32–35), behind them a register file and a physical model of
+/// the grid, the loads and the board (``Scenario``).
+///
+/// Wire behaviour (ade9000.md §1.10): the first 16 MOSI bits are CMD_HDR; width 16 bits for 0x480–0x4FE,
+/// else 32; a write latches only when its whole data word arrived; a read answers 0x00 during the
+/// header, then the register big-endian, then — with CONFIG1.BURST_EN = 0 — its CRC-16, else (burst
+/// ranges 0x500–0x63C, 0x680–0x6BC) the next registers; anything after that reads 0xFF. CRC_SPI holds
+/// the CRC of all data bytes sent in the last read (for a burst, of the whole burst: our reading of
+/// "the data sent on MISO during the last register read", to be confirmed on silicon, ade9000.md §7).
+///
+/// Time: `now` returns simulated seconds (monotonic). Energy accumulates at 8 kSPS of that time.
+public final class SimulatedADE9000: SPITransport, Sendable {
+    public let deviceName: String
+    private let state: Mutex<ChipState>
+    private let now: @Sendable () -> Double
+
+    /// - Parameters:
+    ///   - scenario: the grid, loads and board.
+    ///   - deviceName: how errors name this bus.
+    ///   - now: simulated seconds; tests pass a virtual clock, `--simulate` the real one.
+    public init(scenario: Scenario, deviceName: String = "simulator", now: @escaping @Sendable () -> Double) {
+        self.deviceName = deviceName
+        self.now = now
+        self.state = Mutex(ChipState(scenario: scenario))
+    }
+
+    // MARK: Controls for tests and the service
+
+    /// Changes the grid and loads from now on; energy so far stays.
+    public func setScenario(_ scenario: Scenario) {
+        let t = now()
+        state.withLock { chip in
+            chip.advance(to: t)
+            chip.scenario = scenario
+            chip.frontEnd = scenario.frontEnd ?? .nibV3
+        }
+    }
+
+    public var scenario: Scenario { state.withLock { $0.scenario } }
+
+    /// Faults injected from now on.
+    public var faults: Faults {
+        get { state.withLock { $0.faults } }
+        set { state.withLock { $0.faults = newValue } }
+    }
+
+    /// The chip resets without telling anyone (a brown-out, an ESD hit): registers to reset values,
+    /// RUN = 0, RSTDONE set.
+    public func resetSilently() {
+        let t = now()
+        state.withLock { chip in chip.advance(to: t); chip.reset() }
+    }
+
+    /// Register contents by backdoor, without a bus transaction (tests only).
+    public func peek(_ register: Register) -> UInt32 {
+        let t = now()
+        return state.withLock { chip in chip.advance(to: t); return chip.read(register.address) }
+    }
+
+    /// Chip-select-framed transactions seen so far.
+    public var transactionCount: Int { state.withLock { $0.transactions } }
+
+    // MARK: SPITransport
+
+    public func transfer(_ frames: [[UInt8]]) throws(SPIError) -> [[UInt8]] {
+        let t = now()
+        return state.withLock { chip in
+            chip.advance(to: t)
+            return frames.map { chip.transaction($0) }
+        }
+    }
+}
+
+extension ChipState {
+    /// One chip-select-framed transaction.
+    mutating func transaction(_ mosi: [UInt8]) -> [UInt8] {
+        transactions += 1
+        if let dead = faults.deadBus { return [UInt8](repeating: dead == .allOnes ? 0xFF : 0x00, count: mosi.count) }
+        var miso = [UInt8](repeating: 0xFF, count: mosi.count)
+        guard mosi.count >= 2 else { return miso }
+        miso[0] = 0; miso[1] = 0
+        let header = UInt16(mosi[0]) << 8 | UInt16(mosi[1])
+        let address = header >> 4
+        let isRead = header & 0x0008 != 0
+        let width = RegisterWidth(address: address).byteCount
+
+        if !isRead {
+            guard mosi.count >= 2 + width else { return miso } // SS rose early: nothing written (TRM p.35)
+            var value: UInt32 = 0
+            for byte in mosi[2..<(2 + width)] { value = value << 8 | UInt32(byte) }
+            write(address, value)
+            updateLast(address: address, header: header, value: value, width: width)
+            return miso
+        }
+
+        var sent: [UInt8] = []
+        var cursor = 2
+        func emit(_ value: UInt32, bytes: Int) {
+            for shift in stride(from: (bytes - 1) * 8, through: 0, by: -8) where cursor < miso.count {
+                let byte = UInt8(truncatingIfNeeded: value >> UInt32(shift))
+                miso[cursor] = byte; sent.append(byte); cursor += 1
+            }
+        }
+        let first = read(address)
+        emit(first, bytes: width)
+        if burstEnabled, Self.isBurstable(address) {
+            var next = address + 1
+            while cursor < miso.count, Self.isBurstable(next) {
+                emit(read(next), bytes: 4)
+                next += 1
+            }
+        }
+        let crc = WireCRC.lfsr(sent)
+        if !burstEnabled, cursor + 2 <= miso.count {
+            miso[cursor] = UInt8(crc >> 8); miso[cursor + 1] = UInt8(crc & 0xFF)
+        }
+        if address != Register.CRC_SPI.address { registers[Register.CRC_SPI.address] = UInt32(crc) }
+        updateLast(address: address, header: header, value: first, width: width)
+
+        // Noise on MISO after the chip computed its CRC: one flipped data bit.
+        if faults.crcCorruptionProbability > 0, !sent.isEmpty,
+           Double.random(in: 0..<1, using: &random) < faults.crcCorruptionProbability {
+            let bit = Int.random(in: 0..<(sent.count * 8), using: &random)
+            miso[2 + bit / 8] ^= UInt8(1 << (bit % 8))
+        }
+        return miso
+    }
+
+    /// LAST_CMD / LAST_DATA_16/32 (TRM p.35); reading them does not update them.
+    private mutating func updateLast(address: UInt16, header: UInt16, value: UInt32, width: Int) {
+        let own: Set<UInt16> = [Register.LAST_CMD.address, Register.LAST_DATA_16.address, Register.LAST_DATA_32.address]
+        guard !own.contains(address) else { return }
+        registers[Register.LAST_CMD.address] = UInt32(header)
+        registers[width == 2 ? Register.LAST_DATA_16.address : Register.LAST_DATA_32.address] = value
+    }
+
+    /// A register write with the chip's side effects (DS Table 7).
+    mutating func write(_ address: UInt16, _ value: UInt32) {
+        let locked = registers[Register.WR_LOCK.address] == 1
+        if locked, address <= 0x073 || (0x400...0x4FE).contains(address), address != Register.WR_LOCK.address { return }
+        switch address {
+        case Register.WR_LOCK.address:
+            if value == 0x3C64 { registers[address] = 1 } else if value == 0x4AD1 { registers[address] = 0 }
+        case Register.STATUS0.address, Register.STATUS1.address:
+            registers[address, default: 0] &= ~value // write 1 to clear
+        case Register.CONFIG1.address:
+            if value & 1 != 0 { reset(); return } // SWRST, self-clearing
+            registers[address] = value & ~(1 << 5) // CF_ACC_CLR self-clears
+        case Register.RUN.address:
+            if value & 1 == 1, !isRunning { runStartSample = sample; latchedPF = [0, 0, 0] }
+            if value & 1 == 0 { runStartSample = nil }
+            registers[address] = value & 1
+        case Register.TEMP_CFG.address:
+            registers[address] = value & ~(1 << 3)
+            if value & (1 << 3) != 0, value & (1 << 2) != 0 {
+                let celsius = scenario.temperatureC ?? 35
+                let gain = Double(temperatureTrim & 0xFFFF), offset = Double(temperatureTrim >> 16)
+                // DS eq. 18 solved for TEMP_RSLT.
+                let result = ((offset / 32 - celsius) * 65_536 / gain).rounded()
+                registers[Register.TEMP_RSLT.address] = UInt32(max(0, min(4095, result)))
+                setStatus0(1 << 25)
+            }
+        default:
+            guard let register = Register.at(address) else { registers[address] = value; return }
+            guard register.access != .readOnly else { return }
+            registers[address] = register.format == .u24 ? value & 0x00FF_FFFF : value
+        }
+    }
+}
