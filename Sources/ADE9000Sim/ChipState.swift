@@ -32,6 +32,9 @@ struct ChipState {
     var samplesInEnergyPeriod: Int64 = 0
     var latchedPF: [UInt32] = [0, 0, 0]
     var transactions = 0
+    /// DSP sample at which a scheduled silent reset happens.
+    var scheduledReset: Int64?
+    var resetAfterSeconds: Double?
 
     let partID: UInt32 = 0x0010_0C33
     /// TEMP_OFFSET 3200 (100 °C) and TEMP_GAIN 3277 (−0.05 °C per LSB).
@@ -41,6 +44,8 @@ struct ChipState {
         self.scenario = scenario
         self.frontEnd = scenario.frontEnd ?? .nibV3
         self.random = SplitMix64(seed: scenario.seed ?? 1)
+        self.faults = scenario.faults?.wireFaults ?? .none
+        self.resetAfterSeconds = scenario.faults?.silentResetAfterS
         reset()
     }
 
@@ -71,12 +76,18 @@ struct ChipState {
     /// Runs the DSP up to `seconds` of simulated time: energy, PF latches, status flags.
     mutating func advance(to seconds: Double) {
         let target = Int64((seconds * Self.dspRate).rounded(.down))
-        guard started else { sample = target; started = true; return }
+        guard started else {
+            sample = target; started = true
+            if let after = resetAfterSeconds { scheduledReset = target + Int64(after * Self.dspRate) }
+            return
+        }
         guard target > sample else { return }
         // Loads are constant within a step; one second keeps time-varying scenarios honest.
         while sample < target {
-            let step = min(target - sample, Int64(Self.dspRate))
+            var step = min(target - sample, Int64(Self.dspRate))
+            if let at = scheduledReset, at > sample { step = min(step, at - sample) }
             runDSP(samples: step)
+            if let at = scheduledReset, sample >= at { scheduledReset = nil; reset() }
         }
     }
 

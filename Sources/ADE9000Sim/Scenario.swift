@@ -41,16 +41,18 @@ public struct Scenario: Codable, Sendable, Hashable {
     public var temperatureC: Double?
     /// Seed of the simulator's random numbers (noise, fault injection). Absent: 1.
     public var seed: UInt64?
+    /// Faults to inject from the start; absent: none.
+    public var faults: ScenarioFaults?
 
     public init(frequencyHz: Double = 50, phases: [PhaseLoad], frontEnd: FrontEnd? = nil, noiseLSB: Double? = nil,
-                temperatureC: Double? = nil, seed: UInt64? = nil) {
+                temperatureC: Double? = nil, seed: UInt64? = nil, faults: ScenarioFaults? = nil) {
         self.frequencyHz = frequencyHz; self.phases = phases; self.frontEnd = frontEnd
-        self.noiseLSB = noiseLSB; self.temperatureC = temperatureC; self.seed = seed
+        self.noiseLSB = noiseLSB; self.temperatureC = temperatureC; self.seed = seed; self.faults = faults
     }
 
     enum CodingKeys: String, CodingKey {
         case frequencyHz = "frequency_hz", phases, frontEnd = "front_end", noiseLSB = "noise_lsb",
-             temperatureC = "temperature_c", seed
+             temperatureC = "temperature_c", seed, faults
     }
 
     /// The same load on every phase: `voltage` V, `current` A, current lagging by `angle` degrees.
@@ -93,6 +95,12 @@ public struct Scenario: Codable, Sendable, Hashable {
             }
         }
         if let frontEnd { try frontEnd.validate(source: source) }
+        if let bus = faults?.deadBus, bus != "all_ones", bus != "all_zeros" {
+            throw fail("\"faults\".dead_bus is \"\(bus)\", allowed: \"all_ones\", \"all_zeros\"")
+        }
+        if let rate = faults?.crcErrorRate, !(0...1).contains(rate) {
+            throw fail("\"faults\".crc_error_rate is \(rate), needs a probability 0…1")
+        }
     }
 
     private static func describe(_ error: DecodingError) -> String {
@@ -114,4 +122,27 @@ public struct ScenarioError: Error, Sendable, CustomStringConvertible {
     public let detail: String
     public let remedy: String
     public var description: String { "\(path): \(detail). Fix: \(remedy)" }
+}
+
+/// Faults a scenario file can ask for, so they can be tried from the command line.
+public struct ScenarioFaults: Codable, Sendable, Hashable {
+    /// Probability that a read has one bit flipped on MISO (0.01 = 1 %).
+    public var crcErrorRate: Double?
+    /// `"all_ones"` or `"all_zeros"`: the chip never answers.
+    public var deadBus: String?
+    /// Simulated seconds after start at which the chip resets silently (RUN = 0, calibration lost).
+    public var silentResetAfterS: Double?
+
+    public init(crcErrorRate: Double? = nil, deadBus: String? = nil, silentResetAfterS: Double? = nil) {
+        self.crcErrorRate = crcErrorRate; self.deadBus = deadBus; self.silentResetAfterS = silentResetAfterS
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case crcErrorRate = "crc_error_rate", deadBus = "dead_bus", silentResetAfterS = "silent_reset_after_s"
+    }
+
+    var wireFaults: Faults {
+        Faults(crcCorruptionProbability: crcErrorRate ?? 0,
+               deadBus: deadBus == "all_zeros" ? .allZeros : deadBus == "all_ones" ? .allOnes : nil)
+    }
 }

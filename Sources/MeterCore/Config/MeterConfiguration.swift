@@ -1,0 +1,631 @@
+// SPDX-License-Identifier: Apache-2.0
+public import ADE9000
+public import Logging
+
+/// The board scale of one phase: SI units per register LSB, as the CLEMAP `config.ini` writes them (`cha_irms` …).
+///
+/// The instantaneous constants convert the chip's RMS and power registers (ade9000.md §5.2):
+/// `ampsPerLSB` × xIRMS = A rms, `voltsPerLSB` × xVRMS = V rms, `wattsPerLSB` × xWATT = W, and so on.
+///
+/// `watthr`, `varhr` and `vahr` are kept exactly as written. Their CLEMAP convention is
+/// *energy per xWATTHR_HI LSB × 8000* (f_DSP): `cha_watthr = cha_watt × 8192 / 3600`, while the energy of one
+/// HI LSB is `cha_watt × 8192 / (8000 × 3600)` Wh (ade9000.md §5.4). The driver therefore derives Wh per LSB
+/// from ``wattsPerLSB`` itself and does not use these three; they are checked and shown only.
+public struct PhaseScale: Sendable, Hashable {
+    /// A rms per xIRMS LSB (`ch?_irms`).
+    public var ampsPerLSB: Double
+    /// V rms per xVRMS LSB (`ch?_vrms`).
+    public var voltsPerLSB: Double
+    /// W per xWATT LSB (`ch?_watt`).
+    public var wattsPerLSB: Double
+    /// var per xVAR LSB (`ch?_var`).
+    public var varsPerLSB: Double
+    /// VA per xVA LSB (`ch?_va`).
+    public var voltAmpsPerLSB: Double
+    /// `ch?_watthr` as written: Wh per xWATTHR_HI LSB × 8000 (CLEMAP convention, see the type's notes).
+    public var watthr: Double
+    /// `ch?_varhr` as written: varh per xVARHR_HI LSB × 8000.
+    public var varhr: Double
+    /// `ch?_vahr` as written: VAh per xVAHR_HI LSB × 8000.
+    public var vahr: Double
+
+    /// Creates a scale from the eight constants.
+    public init(ampsPerLSB: Double, voltsPerLSB: Double, wattsPerLSB: Double, varsPerLSB: Double,
+                voltAmpsPerLSB: Double, watthr: Double, varhr: Double, vahr: Double) {
+        self.ampsPerLSB = ampsPerLSB; self.voltsPerLSB = voltsPerLSB; self.wattsPerLSB = wattsPerLSB
+        self.varsPerLSB = varsPerLSB; self.voltAmpsPerLSB = voltAmpsPerLSB
+        self.watthr = watthr; self.varhr = varhr; self.vahr = vahr
+    }
+}
+
+/// The meter's `config.ini`, typed and validated.
+///
+/// Reads the CLEMAP format (see `calibration/README.md`): the keys of the original firmware plus a few optional
+/// ones this firmware adds, each with a default. ``load(path:)`` reports every problem at once, each naming
+/// `file:line [section] key`, what was found and what to write instead.
+///
+/// Validation rules, per key:
+/// * calibration registers (`calib_{a,b,c}*`): integers that fit a signed 32-bit register;
+///   gains (`igain`, `vgain`, `pgain`) within ±2^26 (±50 %, anything larger is almost surely a typo);
+///   `phcal0` within the register range of −15°…+ω (+2.25° at 50 Hz, +2.7° at 60 Hz; DS eq. 4 p.31);
+///   RMS offsets (`irmsos`, `vrmsos`) within ±2^24 (a choice of ours: the chip adds 2^15 × xRMSOS to RMS², so 2^24
+///   already makes a zero-input floor of √2^39 ≈ 741,455 codes, 1.4 % of full scale; real offsets are tens of codes);
+///   power offsets (`wattos`, `varos`) any 32-bit value;
+/// * scales (`ch{a,b,c}_*`): positive finite numbers;
+/// * GPIO pins: integers 0…53 (a BCM GPIO number = line offset on the Pi's header chip), no pin used twice;
+/// * intervals: positive integers.
+///
+/// Unknown keys are not an error: they stay in ``document`` and are listed in ``unknownKeys``.
+///
+/// ## Topics
+/// ### Loading
+/// - ``load(path:)``
+/// - ``init(document:)``
+/// - ``init(parsing:source:)``
+/// ### Describing
+/// - ``summary()``
+public struct MeterConfiguration: Sendable, Hashable {
+    /// A key this firmware does not read. It is kept in the file and reported by `config check`.
+    public struct UnknownKey: Sendable, Hashable, CustomStringConvertible {
+        /// The section it is in.
+        public var section: String
+        /// The key as written.
+        public var key: String
+        /// 1-based line number.
+        public var line: Int
+
+        /// Creates an entry of ``MeterConfiguration/unknownKeys``.
+        public init(section: String, key: String, line: Int) { self.section = section; self.key = key; self.line = line }
+
+        /// `[SECTION] key (line n)`.
+        public var description: String { "[\(section)] \(key) (line \(line))" }
+    }
+
+    /// `[GPIO_SERVICE]`: the board's digital I/O, as BCM GPIO numbers (line offsets 0…53 on the Pi header's chip).
+    ///
+    /// The meaning of the relay outputs and inputs follows the original CLEMAP firmware: `output_pin_setup` lists
+    /// which outputs (`a`, `b`) are fitted, `input_pin_setup` which inputs.
+    public struct GPIO: Sendable, Hashable {
+        /// `output_pin_setup`: the fitted outputs, letters from `ab` (e.g. `ab`).
+        public var outputPinSetup: String
+        /// `pin_out_a`: GPIO of output A.
+        public var pinOutA: Int
+        /// `pin_out_b`: GPIO of output B.
+        public var pinOutB: Int
+        /// `default_input_value`: the value (0 or 1) an input is taken to have by default.
+        public var defaultInputValue: Int
+        /// `input_pin_setup`: the fitted inputs, letters from `ab` (e.g. `b`).
+        public var inputPinSetup: String
+        /// `pin_in_a`: GPIO of input A; optional, required when `input_pin_setup` contains `a`.
+        public var pinInA: Int?
+        /// `pin_in_b`: GPIO of input B.
+        public var pinInB: Int
+        /// `led_pin`: GPIO of the status LED.
+        public var ledPin: Int
+        /// `reset_button_pin`: GPIO of the reset button.
+        public var resetButtonPin: Int
+        /// `gpio_chip` (optional, ours): the gpiochip name or path; `nil` (absent, empty or `auto`) means find the header's chip.
+        public var chip: String?
+
+        /// Creates the GPIO settings.
+        public init(outputPinSetup: String, pinOutA: Int, pinOutB: Int, defaultInputValue: Int, inputPinSetup: String,
+                    pinInA: Int? = nil, pinInB: Int, ledPin: Int, resetButtonPin: Int, chip: String? = nil) {
+            self.outputPinSetup = outputPinSetup; self.pinOutA = pinOutA; self.pinOutB = pinOutB
+            self.defaultInputValue = defaultInputValue; self.inputPinSetup = inputPinSetup; self.pinInA = pinInA
+            self.pinInB = pinInB; self.ledPin = ledPin; self.resetButtonPin = resetButtonPin; self.chip = chip
+        }
+    }
+
+    /// The config file's path, as given; errors and ``resolvedDBPath`` use it.
+    public var source: String
+    /// The parsed file, for rewriting single values (`calibrate`) with every other line kept.
+    public var document: INIDocument
+
+    /// `[INFO] hw_serial`: the meter's hardware serial, e.g. `SE05000551`.
+    public var hwSerial: String?
+    /// `[INFO] sensor_id`: the CLEMAP cloud's id of this sensor.
+    public var sensorID: String?
+    /// `[INFO] timezone`: an IANA zone name, e.g. `Europe/Zurich`.
+    public var timezone: String?
+
+    /// `[METER_SERVICE] controller_model`: always `ade9000` (the only chip this firmware drives).
+    public var controllerModel: String
+    /// `[METER_SERVICE] current_sensor_rating`: rated primary current of the current sensors, in A (e.g. 42).
+    public var currentSensorRating: Double
+    /// `[METER_SERVICE] nib_version`: the NIB board revision (3 for the reference meter).
+    public var nibVersion: Int
+    /// `[METER_SERVICE] current_sensor_type`: CLEMAP's current-sensor type code (1 for the reference meter).
+    public var currentSensorType: Int
+    /// `[METER_SERVICE] calib_{a,b,c}{igain,vgain,pgain,phcal0,irmsos,vrmsos,wattos,varos}`: register codes per phase.
+    public var calibration: [Phase: PhaseCalibration]
+    /// `[METER_SERVICE] ch{a,b,c}_{irms,vrms,watt,va,var,watthr,varhr,vahr}`: SI per LSB per phase.
+    public var scales: [Phase: PhaseScale]
+    /// `[METER_SERVICE] line_frequency_hz` (optional, ours): 50 or 60, default 50. Sets ACCMODE.SELFREQ and the phcal0 maths.
+    public var lineFrequencyHz: Int
+    /// `[METER_SERVICE] spi_device` (optional, ours): default `/dev/spidev0.0`.
+    public var spiDevice: String
+    /// `[METER_SERVICE] spi_speed_hz` (optional, ours): 1…20,000,000 (the ADE9000's SCLK maximum), default 5,000,000.
+    public var spiSpeedHz: Int
+    /// `[METER_SERVICE] spi_mode` (optional, ours): 0…3, default 3 (the ADE9000 samples on the rising edge, idle high).
+    public var spiMode: Int
+
+    /// `[GPIO_SERVICE]`.
+    public var gpio: GPIO
+
+    /// `[MODULES] data_gathering_module`: whether readings are stored; `true` or `false`, default `true`.
+    public var dataGatheringEnabled: Bool
+    /// `[DATA_GATHERING_MODULE] gathering_interval_sec`: seconds between stored rows, default 60.
+    public var gatheringIntervalSeconds: Int
+    /// `[DATA_GATHERING_MODULE] persistence_interval_sec`: the persistence interval in seconds (1209600 = 14 days);
+    /// in the original CLEMAP firmware most likely the retention of stored rows (original-system.md §4).
+    public var persistenceIntervalSeconds: Int
+    /// `[DATA_GATHERING_MODULE] db_path` as written (e.g. `DB/data_gathering.db`).
+    public var dbPath: String
+    /// ``dbPath`` resolved: an absolute path is kept, a relative one is taken relative to the config file's folder.
+    /// The result is relative to the working directory only if ``source`` is.
+    public var resolvedDBPath: String
+
+    /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
+    public var logLevel: Logger.Level
+
+    /// Keys this firmware does not read, in file order. Not an error. `[INFO] sensor_status` and
+    /// `[NETWORKING] wifi_country` are known CLEMAP keys used by other services and are not listed.
+    public var unknownKeys: [UnknownKey]
+
+    // MARK: Loading
+
+    /// Reads, parses and validates a config file.
+    ///
+    /// - Parameter path: The file's path, e.g. the `--config` option.
+    /// - Returns: The validated configuration.
+    /// - Throws: ``ConfigErrors`` listing every problem: `.unreadable` for a missing or unreadable file (with what to do);
+    ///   syntax errors (`.malformedLine`, `.duplicate`) if the file does not parse; otherwise all value errors at once.
+    public static func load(path: String) throws(ConfigErrors) -> MeterConfiguration {
+        try MeterConfiguration(document: INIDocument.load(path: path))
+    }
+
+    /// Parses and validates config text.
+    ///
+    /// - Parameters:
+    ///   - text: The whole file.
+    ///   - source: The path used in errors and to resolve a relative `db_path`.
+    /// - Throws: ``ConfigErrors``, as ``load(path:)``.
+    public init(parsing text: String, source: String) throws(ConfigErrors) {
+        try self.init(document: INIDocument(parsing: text, source: source))
+    }
+
+    /// Validates a parsed document.
+    ///
+    /// - Parameter document: The parsed file.
+    /// - Throws: ``ConfigErrors`` with every value error: `.missingKey`, `.badNumber`, `.outOfRange`, `.badValue`, `.conflict`.
+    public init(document: INIDocument) throws(ConfigErrors) {
+        var r = ConfigReader(document: document)
+        let info = Section.info, meter = Section.meter, gpioSection = Section.gpio
+
+        hwSerial = r.string(info, "hw_serial")
+        sensorID = r.string(info, "sensor_id")
+        timezone = r.string(info, "timezone")
+
+        // METER_SERVICE
+        controllerModel = r.controllerModel()
+        currentSensorRating = r.positiveDouble(meter, "current_sensor_rating", unit: "A", example: "42") ?? 0
+        nibVersion = r.integer(meter, "nib_version", range: 0...Int64(Int32.max), example: "3").map { Int($0) } ?? 0
+        currentSensorType = r.integer(meter, "current_sensor_type", range: 0...Int64(Int32.max), example: "1").map { Int($0) } ?? 0
+        let frequency = r.integer(meter, "line_frequency_hz", required: false, choices: [50, 60], example: "50")
+        lineFrequencyHz = Int(frequency ?? 50)
+        spiDevice = r.string(meter, "spi_device", required: false, nonEmptyExample: "/dev/spidev0.0") ?? "/dev/spidev0.0"
+        spiSpeedHz = Int(r.integer(meter, "spi_speed_hz", required: false, range: 1...20_000_000, example: "5000000") ?? 5_000_000)
+        spiMode = Int(r.integer(meter, "spi_mode", required: false, range: 0...3, example: "3") ?? 3)
+
+        var calibration: [Phase: PhaseCalibration] = [:]
+        var scales: [Phase: PhaseScale] = [:]
+        for phase in Phase.allCases {
+            calibration[phase] = r.calibration(phase, lineFrequencyHz: Double(lineFrequencyHz))
+            scales[phase] = r.scale(phase)
+        }
+        self.calibration = calibration
+        self.scales = scales
+
+        // GPIO_SERVICE
+        let outputs = r.pinSetup(gpioSection, "output_pin_setup", example: "ab") ?? ""
+        let inputs = r.pinSetup(gpioSection, "input_pin_setup", example: "b") ?? ""
+        let pinOutA = r.pin("pin_out_a", example: "21")
+        let pinOutB = r.pin("pin_out_b", example: "20")
+        let pinInA = r.pin("pin_in_a", required: inputs.contains("a"), example: "12")
+        let pinInB = r.pin("pin_in_b", example: "16")
+        let ledPin = r.pin("led_pin", example: "25")
+        let resetPin = r.pin("reset_button_pin", example: "7")
+        let defaultInput = r.integer(gpioSection, "default_input_value", range: 0...1, example: "0")
+        var chip = r.string(gpioSection, "gpio_chip")
+        if chip?.isEmpty == true || chip?.lowercased() == "auto" { chip = nil }
+        r.checkPinConflicts()
+        gpio = GPIO(outputPinSetup: outputs, pinOutA: pinOutA ?? -1, pinOutB: pinOutB ?? -1,
+                    defaultInputValue: Int(defaultInput ?? 0), inputPinSetup: inputs, pinInA: pinInA,
+                    pinInB: pinInB ?? -1, ledPin: ledPin ?? -1, resetButtonPin: resetPin ?? -1, chip: chip)
+
+        // MODULES, DATA_GATHERING_MODULE, LOGGING
+        dataGatheringEnabled = r.bool(Section.modules, "data_gathering_module") ?? true
+        let data = Section.dataGathering
+        gatheringIntervalSeconds = Int(r.integer(data, "gathering_interval_sec", required: false,
+                                                 range: 1...Int64(Int32.max), example: "60") ?? 60)
+        persistenceIntervalSeconds = Int(r.integer(data, "persistence_interval_sec",
+                                                   range: 1...Int64(Int32.max), example: "1209600") ?? 0)
+        dbPath = r.string(data, "db_path", required: true, nonEmptyExample: "DB/data_gathering.db") ?? ""
+        resolvedDBPath = Self.resolve(dbPath, relativeTo: document.source)
+        logLevel = r.logLevel()
+
+        r.markKnown(info, "sensor_status")
+        r.markKnown(Section.networking, "wifi_country")
+        unknownKeys = r.unknownKeys()
+
+        source = document.source
+        self.document = document
+        guard r.errors.isEmpty else { throw ConfigErrors(r.errors) }
+    }
+
+    /// `db_path` against the config file's folder; absolute paths unchanged, leading `./` dropped.
+    private static func resolve(_ path: String, relativeTo configPath: String) -> String {
+        if path.hasPrefix("/") || path.isEmpty { return path }
+        var relative = Substring(path)
+        while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
+        guard let slash = configPath.lastIndex(of: "/") else { return String(relative) }
+        return String(configPath[..<slash]) + "/" + relative
+    }
+
+    // MARK: Describing
+
+    /// Human-readable lines for `clemap-edge config check`: what was found, with registers also in plain words.
+    ///
+    /// - Returns: One line per fact, e.g. `phase A: phcal0 -63482710 = phase compensation −4.03° at 50 Hz …`.
+    public func summary() -> [String] {
+        var out: [String] = []
+        out.append("config: \(source)")
+        let info = [hwSerial.map { "hw_serial \($0)" }, sensorID.map { "sensor_id \($0)" }, timezone.map { "timezone \($0)" }]
+            .compactMap { $0 }
+        out.append("info: " + (info.isEmpty ? "none" : info.joined(separator: ", ")))
+        out.append("controller: \(controllerModel), NIB v\(nibVersion), current sensor type \(currentSensorType), "
+                   + "current sensor rating \(Fmt.number(currentSensorRating)) A, line frequency \(lineFrequencyHz) Hz")
+        out.append("SPI: \(spiDevice), mode \(spiMode), \(spiSpeedHz) Hz")
+        let f = Double(lineFrequencyHz)
+        for phase in Phase.allCases {
+            let name = "phase \(phase.letter.uppercased())"
+            if let c = calibration[phase] {
+                out.append("\(name) gains: igain \(c.igain) (\(Fmt.gainPercent(c.igain)) current gain), "
+                           + "vgain \(c.vgain) (\(Fmt.gainPercent(c.vgain)) voltage gain), "
+                           + "pgain \(c.pgain) (\(Fmt.gainPercent(c.pgain)) power gain)")
+                let degrees = PhaseCompensation.degrees(register: c.phcal0, lineFrequency: f)
+                let corrects = c.phcal0 == 0 ? "no correction"
+                    : c.phcal0 < 0 ? "corrects a current that leads the voltage" : "corrects a current that lags the voltage"
+                out.append("\(name) phase: phcal0 \(c.phcal0) = phase compensation \(Fmt.signed(degrees, 2))° at "
+                           + "\(lineFrequencyHz) Hz (\(corrects))")
+                out.append("\(name) offsets: irmsos \(c.irmsos), vrmsos \(c.vrmsos) (× 2^15 added to RMS²), "
+                           + "wattos \(c.wattos), varos \(c.varos) (codes added to xWATT, xVAR)")
+            }
+            if let s = scales[phase] {
+                out.append("\(name) scale: \(s.ampsPerLSB) A/LSB (\(Fmt.fixed(s.ampsPerLSB * FullScale.rms, 2)) A rms at "
+                           + "full scale), \(s.voltsPerLSB) V/LSB (\(Fmt.fixed(s.voltsPerLSB * FullScale.rms, 2)) V rms at "
+                           + "full scale), \(s.wattsPerLSB) W/LSB, \(s.varsPerLSB) var/LSB, \(s.voltAmpsPerLSB) VA/LSB")
+                out.append("\(name) energy constants (CLEMAP: per HI LSB × 8000, not used): watthr \(s.watthr), "
+                           + "varhr \(s.varhr), vahr \(s.vahr); energy per xWATTHR_HI LSB from the W scale: "
+                           + "\(Fmt.fixed(Energy45.wattHoursPerHiLSB(wattsPerLSB: s.wattsPerLSB) * 1e6, 4)) µWh")
+            }
+        }
+        var inputs = "inputs \(gpio.inputPinSetup.isEmpty ? "none" : gpio.inputPinSetup)"
+        if let a = gpio.pinInA { inputs += ", in A GPIO \(a)" }
+        inputs += ", in B GPIO \(gpio.pinInB), default input value \(gpio.defaultInputValue)"
+        out.append("GPIO: outputs \(gpio.outputPinSetup.isEmpty ? "none" : gpio.outputPinSetup), out A GPIO \(gpio.pinOutA), "
+                   + "out B GPIO \(gpio.pinOutB); \(inputs); LED GPIO \(gpio.ledPin); reset button GPIO \(gpio.resetButtonPin); "
+                   + "chip \(gpio.chip ?? "auto")")
+        out.append("data gathering: \(dataGatheringEnabled ? "on" : "off"), every \(Fmt.duration(gatheringIntervalSeconds)), "
+                   + "persistence interval \(Fmt.duration(persistenceIntervalSeconds))")
+        out.append("database: \(resolvedDBPath)" + (resolvedDBPath == dbPath ? "" : " (db_path = \(dbPath))"))
+        out.append("logging: \(logLevel.rawValue)")
+        if unknownKeys.isEmpty {
+            out.append("unknown keys: none")
+        } else {
+            out.append("unknown keys (kept, not used): " + unknownKeys.map(\.description).joined(separator: ", "))
+        }
+        return out
+    }
+}
+
+// MARK: - Sections
+
+private enum Section {
+    static let info = "INFO"
+    static let networking = "NETWORKING"
+    static let meter = "METER_SERVICE"
+    static let gpio = "GPIO_SERVICE"
+    static let modules = "MODULES"
+    static let dataGathering = "DATA_GATHERING_MODULE"
+    static let logging = "LOGGING"
+}
+
+// MARK: - Formatting (no Foundation)
+
+private enum Fmt {
+    /// `x` with `digits` decimals, rounded half away from zero; a leading `-` if negative.
+    static func fixed(_ x: Double, _ digits: Int) -> String {
+        guard x.isFinite else { return "\(x)" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let scaled = (abs(x) * scale).rounded()
+        guard scaled < 9e15 else { return "\(x)" }
+        let n = Int64(scaled), s = Int64(scale)
+        var text = "\(n / s)"
+        if digits > 0 {
+            let frac = String(n % s)
+            text += "." + String(repeating: "0", count: digits - frac.count) + frac
+        }
+        return (x < 0 && n != 0 ? "-" : "") + text
+    }
+
+    /// `+1.54`, `−0.01` (U+2212 minus), `0.00`.
+    static func signed(_ x: Double, _ digits: Int) -> String {
+        let text = fixed(abs(x), digits)
+        if text.allSatisfy({ $0 == "0" || $0 == "." }) { return text }
+        return (x < 0 ? "\u{2212}" : "+") + text
+    }
+
+    /// A gain register as a percentage: `(reg / 2^27) · 100`, e.g. `+1.54 %`.
+    static func gainPercent(_ register: Int32) -> String {
+        signed((Gain.multiplier(register) - 1) * 100, 2) + " %"
+    }
+
+    /// `42` for whole numbers, else the shortest round-trip form.
+    static func number(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e15 ? "\(Int64(x))" : "\(x)"
+    }
+
+    /// `60 s`, `1209600 s (14 days)`.
+    static func duration(_ seconds: Int) -> String {
+        if seconds >= 86_400, seconds % 86_400 == 0 { return "\(seconds) s (\(seconds / 86_400) days)" }
+        if seconds >= 3_600, seconds % 3_600 == 0 { return "\(seconds) s (\(seconds / 3_600) h)" }
+        return "\(seconds) s"
+    }
+}
+
+// MARK: - Reading values, collecting errors
+
+private struct ConfigReader {
+    let document: INIDocument
+    var errors: [ConfigError] = []
+    private var consulted: Set<String> = []
+    private var pins: [(key: String, pin: Int, line: Int)] = []
+
+    init(document: INIDocument) { self.document = document }
+
+    private var file: String { document.source }
+
+    private static func id(_ section: String, _ key: String) -> String { section + "\u{0}" + key.lowercased() }
+
+    mutating func markKnown(_ section: String, _ key: String) { consulted.insert(Self.id(section, key)) }
+
+    func unknownKeys() -> [MeterConfiguration.UnknownKey] {
+        document.entries.filter { !consulted.contains(Self.id($0.section, $0.key)) }
+            .map { MeterConfiguration.UnknownKey(section: $0.section, key: $0.key, line: $0.line) }
+    }
+
+    /// The entry, or `nil`; a required one that is absent records `.missingKey`.
+    mutating func entry(_ section: String, _ key: String, required: Bool, example: String) -> INIDocument.Entry? {
+        markKnown(section, key)
+        if let entry = document.entry(forKey: key, inSection: section) { return entry }
+        guard required else { return nil }
+        if let header = document.headerLine(ofSection: section) {
+            errors.append(ConfigError(.missingKey, file: file, line: header, section: section, key: key,
+                                      detail: "missing (required)",
+                                      remedy: "add the line '\(key) = \(example)' to [\(section)] (line \(header)), "
+                                              + "with this meter's value"))
+        } else {
+            errors.append(ConfigError(.missingKey, file: file, section: section, key: key,
+                                      detail: "missing: the file has no [\(section)] section",
+                                      remedy: "add a [\(section)] section with '\(key) = \(example)' "
+                                              + "(see calibration/config.ini for the full set)"))
+        }
+        return nil
+    }
+
+    mutating func fail(_ code: ConfigError.Code, _ entry: INIDocument.Entry, allowed: String? = nil,
+                       _ detail: String, _ remedy: String) {
+        errors.append(ConfigError(code, file: file, line: entry.line, section: entry.section, key: entry.key,
+                                  found: entry.value, allowed: allowed, detail: detail, remedy: remedy))
+    }
+
+    // MARK: Strings and words
+
+    mutating func string(_ section: String, _ key: String) -> String? {
+        entry(section, key, required: false, example: "")?.value
+    }
+
+    mutating func string(_ section: String, _ key: String, required: Bool, nonEmptyExample example: String) -> String? {
+        guard let e = entry(section, key, required: required, example: example) else { return nil }
+        guard !e.value.isEmpty else {
+            fail(.badValue, e, "empty", "write a value, e.g. \(key) = \(example)" + (required ? "" : ", or delete the line for the default"))
+            return nil
+        }
+        return e.value
+    }
+
+    mutating func controllerModel() -> String {
+        guard let e = entry(Section.meter, "controller_model", required: true, example: "ade9000") else { return "" }
+        guard e.value.lowercased() == "ade9000" else {
+            fail(.badValue, e, allowed: "ade9000", "'\(e.value)' is not supported: this firmware drives only the ADE9000",
+                 "write controller_model = ade9000 (and check the meter really has an ADE9000)")
+            return e.value
+        }
+        return "ade9000"
+    }
+
+    mutating func bool(_ section: String, _ key: String) -> Bool? {
+        guard let e = entry(section, key, required: false, example: "true") else { return nil }
+        switch e.value.lowercased() {
+        case "true": return true
+        case "false": return false
+        default:
+            fail(.badValue, e, allowed: "true, false", "'\(e.value)' is not true or false", "write \(key) = true or \(key) = false")
+            return nil
+        }
+    }
+
+    mutating func logLevel() -> Logger.Level {
+        guard let e = entry(Section.logging, "level", required: false, example: "info") else { return .info }
+        if let level = Logger.Level(rawValue: e.value.lowercased()) { return level }
+        let all = Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")
+        fail(.badValue, e, allowed: all, "'\(e.value)' is not a log level", "write one of \(all), e.g. level = info")
+        return .info
+    }
+
+    mutating func pinSetup(_ section: String, _ key: String, example: String) -> String? {
+        guard let e = entry(section, key, required: true, example: example) else { return nil }
+        let letters = e.value.lowercased()
+        guard letters.allSatisfy({ $0 == "a" || $0 == "b" }), Set(letters).count == letters.count else {
+            fail(.badValue, e, allowed: "a, b, ab or empty", "'\(e.value)' is not a set of the letters a and b",
+                 "write the fitted channels, e.g. \(key) = \(example)")
+            return nil
+        }
+        return letters
+    }
+
+    // MARK: Numbers
+
+    /// `[+-]?[0-9]+`: what Python's `int()` reads without underscores or spaces.
+    private static func isIntegerSyntax(_ s: String) -> Bool {
+        var digits = Substring(s)
+        if digits.first == "+" || digits.first == "-" { digits = digits.dropFirst() }
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// The leading integer of a bad value (`2069224x` → `2069224`), for the example in the fix.
+    private static func leadingInteger(_ s: String) -> String? {
+        var prefix = ""
+        for (index, char) in s.enumerated() {
+            if char.isASCII && char.isNumber || index == 0 && (char == "-" || char == "+") { prefix.append(char) } else { break }
+        }
+        return prefix.contains(where: \.isNumber) ? prefix : nil
+    }
+
+    /// An integer from a syntax check and `range`; `choices` narrows it further.
+    mutating func integer(_ section: String, _ key: String, required: Bool = true, range: ClosedRange<Int64>? = nil,
+                          choices: [Int64]? = nil, kind: String? = nil, example: String) -> Int64? {
+        guard let e = entry(section, key, required: required, example: example) else { return nil }
+        let allowed = choices.map { $0.map(String.init).joined(separator: " or ") }
+            ?? range.map { "\($0.lowerBound)…\($0.upperBound)" }
+        let what = kind ?? (choices.map { "\($0.map(String.init).joined(separator: " or "))" }
+            ?? range.map { "an integer from \($0.lowerBound) to \($0.upperBound)" } ?? "an integer")
+        guard Self.isIntegerSyntax(e.value) else {
+            let sample = Self.leadingInteger(e.value).flatMap { candidate -> String? in
+                guard let n = Int64(candidate), range?.contains(n) ?? true, choices?.contains(n) ?? true else { return nil }
+                return String(n)
+            } ?? example
+            fail(.badNumber, e, allowed: allowed, "'\(e.value)' is not an integer", "write \(what), e.g. \(sample)")
+            return nil
+        }
+        guard let n = Int64(e.value), range?.contains(n) ?? true, choices?.contains(n) ?? true else {
+            fail(.outOfRange, e, allowed: allowed, "'\(e.value)' is outside \(allowed ?? "the 64-bit range")",
+                 "write \(what), e.g. \(example)")
+            return nil
+        }
+        return n
+    }
+
+    mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {
+        guard let e = entry(section, key, required: true, example: example) else { return nil }
+        guard let x = Double(e.value), !e.value.lowercased().hasPrefix("0x") else {
+            fail(.badNumber, e, allowed: "a positive number", "'\(e.value)' is not a number",
+                 "write a positive decimal number in \(unit), e.g. \(example)")
+            return nil
+        }
+        guard x.isFinite, x > 0 else {
+            fail(.outOfRange, e, allowed: "a positive finite number", "'\(e.value)' is not a positive finite number",
+                 "write a positive decimal number in \(unit), e.g. \(example)")
+            return nil
+        }
+        return x
+    }
+
+    mutating func pin(_ key: String, required: Bool = true, example: String) -> Int? {
+        guard let n = integer(Section.gpio, key, required: required, range: 0...53,
+                              kind: "a BCM GPIO number from 0 to 53", example: example) else { return nil }
+        if let e = document.entry(forKey: key, inSection: Section.gpio) { pins.append((e.key, Int(n), e.line)) }
+        return Int(n)
+    }
+
+    mutating func checkPinConflicts() {
+        for (index, use) in pins.enumerated() {
+            guard let first = pins[..<index].first(where: { $0.pin == use.pin }),
+                  let e = document.entry(forKey: use.key, inSection: Section.gpio) else { continue }
+            fail(.conflict, e, "GPIO \(use.pin) is already used by \(first.key) (line \(first.line))",
+                 "give each function its own pin")
+        }
+    }
+
+    // MARK: Calibration and scale
+
+    mutating func calibration(_ phase: Phase, lineFrequencyHz f: Double) -> PhaseCalibration {
+        let gainLimit: Int64 = 1 << 26, offsetLimit: Int64 = 1 << 24
+        // −15° rounded towards zero … φ = ω, where the register is exactly 2^27 (DS eq. 4 p.31).
+        let lowest = PhaseCompensation.exactRegister(degrees: PhaseCompensation.minimumDegrees, lineFrequency: f)
+        let phcal = Int64(lowest.rounded(.up))...Int64(Gain.unity)
+        let maxDegrees = Fmt.fixed(PhaseCompensation.maximumDegrees(lineFrequency: f), 2)
+        let hz = Fmt.number(f)
+
+        func register(_ name: String, example: String, limit: ClosedRange<Int64>? = nil,
+                      outside: ((Int64) -> (String, String))? = nil) -> Int32 {
+            let key = "calib_\(phase.letter)\(name)"
+            guard let n = integer(Section.meter, key, range: Int64(Int32.min)...Int64(Int32.max),
+                                  kind: "a signed 32-bit integer", example: example) else { return 0 }
+            if let limit, !limit.contains(n), let outside, let e = document.entry(forKey: key, inSection: Section.meter) {
+                let (detail, remedy) = outside(n)
+                fail(.outOfRange, e, allowed: "\(limit.lowerBound)…\(limit.upperBound)", detail, remedy)
+                return 0
+            }
+            return Int32(n)
+        }
+        func gain(_ name: String, _ what: String, example: String) -> Int32 {
+            register(name, example: example, limit: -gainLimit...gainLimit) { n in
+                let percent = Fmt.signed(Double(n) / Gain.unity * 100, 2)
+                return ("'\(n)' is a \(what) gain of \(percent) %, outside ±50 % (±\(gainLimit)); "
+                        + "a register this large is almost surely a typo",
+                        "check it against the meter's calibration record; the register is (factor − 1) × 2^27, "
+                        + "e.g. 1342177 for +1 %")
+            }
+        }
+        func offset(_ name: String, example: String) -> Int32 {
+            register(name, example: example, limit: -offsetLimit...offsetLimit) { n in
+                ("'\(n)' is an RMS offset outside ±2^24 (±\(offsetLimit)); real offsets are a few hundred codes at most",
+                 "check it against the meter's calibration record, or write 0 for no offset")
+            }
+        }
+
+        return PhaseCalibration(
+            igain: gain("igain", "current", example: "2069224"),
+            vgain: gain("vgain", "voltage", example: "260287"),
+            pgain: gain("pgain", "power", example: "-13889"),
+            phcal0: register("phcal0", example: "-63482710", limit: phcal) { n in
+                let side = n > phcal.upperBound ? "beyond +\(maxDegrees)°" : "beyond −15°"
+                return ("'\(n)' is a phase compensation \(side) at \(hz) Hz, outside the chip's −15°…+\(maxDegrees)° "
+                        + "(registers \(phcal.lowerBound)…\(phcal.upperBound), DS eq. 4)",
+                        "check it against the meter's calibration record and line_frequency_hz; "
+                        + "the register is (sin(φ−ω)+sin ω)/sin(2ω−φ) × 2^27, ω = 2π·f/8000")
+            },
+            irmsos: offset("irmsos", example: "35"),
+            vrmsos: offset("vrmsos", example: "14"),
+            wattos: register("wattos", example: "4"),
+            varos: register("varos", example: "1"))
+    }
+
+    mutating func scale(_ phase: Phase) -> PhaseScale {
+        func value(_ name: String, _ unit: String, _ example: String) -> Double {
+            positiveDouble(Section.meter, "ch\(phase.letter)_\(name)", unit: unit, example: example) ?? 1
+        }
+        return PhaseScale(
+            ampsPerLSB: value("irms", "A per LSB", "1.5844520367023384e-06"),
+            voltsPerLSB: value("vrms", "V per LSB", "1.3294291998883081e-05"),
+            wattsPerLSB: value("watt", "W per LSB", "0.0028271847549624046"),
+            varsPerLSB: value("var", "var per LSB", "0.0028271847549624046"),
+            voltAmpsPerLSB: value("va", "VA per LSB", "0.0028271847549624046"),
+            watthr: value("watthr", "Wh per HI LSB × 8000", "0.0064334159757366725"),
+            varhr: value("varhr", "varh per HI LSB × 8000", "0.0064334159757366725"),
+            vahr: value("vahr", "VAh per HI LSB × 8000", "0.0064334159757366725"))
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ADE9000
+public import Logging
+
+/// The meter: the ADE9000 driver plus the board's scale, turning chip codes into ``Reading``s in SI units
+/// and the chip's free-running energy registers into energy since start.
+///
+/// An actor; `reading()` is the seam later layers (the sampling service, the API) build on.
+public actor Meter {
+    public let driver: ADE9000Driver
+    public let scales: [Phase: PhaseScale]
+    private let wallClock: @Sendable () -> Double
+    private let logger: Logger
+    private var lastEnergy: [RawSnapshot.EnergyCodes]?
+    private var energySinceStart = [Reading.PhaseEnergy](repeating: .init(wh: 0, varh: 0, vah: 0), count: 3)
+
+    /// - Parameters:
+    ///   - driver: a driver not yet initialised.
+    ///   - scales: A, V, W… per LSB of each phase, from `config.ini`.
+    ///   - wallClock: Unix seconds for the `time` of each reading.
+    public init(driver: ADE9000Driver, scales: [Phase: PhaseScale], logger: Logger,
+                wallClock: @escaping @Sendable () -> Double) {
+        self.driver = driver; self.scales = scales; self.logger = logger; self.wallClock = wallClock
+    }
+
+    /// Detects and sets up the chip. - Throws: ``ADE9000Error``.
+    @discardableResult
+    public func start() async throws -> ChipIdentity {
+        let identity = try await driver.initialize()
+        lastEnergy = nil
+        return identity
+    }
+
+    /// Reads the chip now.
+    /// - Parameters:
+    ///   - includeEnergy: also read the energy registers and update the energy since start.
+    ///   - includeTemperature: also read the die temperature.
+    public func reading(includeEnergy: Bool = true, includeTemperature: Bool = true) async throws -> Reading {
+        let snapshot = try await driver.snapshot(includeEnergy: includeEnergy, includeTemperature: includeTemperature)
+        if snapshot.reinitialised {
+            logger.warning("energy counts restart: the metering chip reset and was set up again")
+            lastEnergy = nil
+            energySinceStart = .init(repeating: .init(wh: 0, varh: 0, vah: 0), count: 3)
+        }
+        return convert(snapshot)
+    }
+
+    /// Codes to SI with the board scale; energy registers to energy since start.
+    func convert(_ snapshot: RawSnapshot) -> Reading {
+        let phases = Phase.allCases.map { phase -> Reading.PhaseValues in
+            let c = snapshot[phase], k = scales[phase]!
+            return .init(v: Double(c.vrms) * k.voltsPerLSB, i: Double(c.irms) * k.ampsPerLSB,
+                         p: Double(c.watt) * k.wattsPerLSB, q: Double(c.reactive) * k.varsPerLSB,
+                         s: Double(c.apparent) * k.voltAmpsPerLSB, pf: PowerFactorFormat.value(c.pf))
+        }
+        var energy: [Reading.PhaseEnergy]?
+        if let codes = snapshot.energy {
+            if let last = lastEnergy {
+                for phase in Phase.allCases {
+                    let k = scales[phase]!, i = phase.rawValue
+                    energySinceStart[i].wh += Double(Energy45.hiDelta(from: last[i].watthrHi, to: codes[i].watthrHi))
+                        * Energy45.wattHoursPerHiLSB(wattsPerLSB: k.wattsPerLSB)
+                    energySinceStart[i].varh += Double(Energy45.hiDelta(from: last[i].varhrHi, to: codes[i].varhrHi))
+                        * Energy45.wattHoursPerHiLSB(wattsPerLSB: k.varsPerLSB)
+                    energySinceStart[i].vah += Double(Energy45.hiDelta(from: last[i].vahrHi, to: codes[i].vahrHi))
+                        * Energy45.wattHoursPerHiLSB(wattsPerLSB: k.voltAmpsPerLSB)
+                }
+            }
+            lastEnergy = codes
+            energy = energySinceStart
+        }
+        return Reading(time: wallClock(), freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases, energy: energy,
+                       temperature: snapshot.temperatureCelsius, afterChipReset: snapshot.reinitialised)
+    }
+}

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ADE9000
+
+/// One reading of the meter in SI units, named in the meter's single vocabulary: the `meter_data`
+/// column names (`l1_v`, `l1_p`, `freq`, …) are also the JSON keys, metric labels and CLI fields.
+public struct Reading: Sendable, Hashable {
+    /// One phase: V, A, W, var, VA and the signed power factor.
+    public struct PhaseValues: Sendable, Hashable {
+        /// `lN_v`: RMS voltage, V.
+        public var v: Double
+        /// `lN_i`: RMS current, A.
+        public var i: Double
+        /// `lN_p`: active power, W; negative when the phase feeds the grid.
+        public var p: Double
+        /// `lN_q`: reactive power, var; positive for an inductive (lagging) load.
+        public var q: Double
+        /// `lN_s`: apparent power, VA.
+        public var s: Double
+        /// `lN_pf`: power factor, −1…1, sign of `p`.
+        public var pf: Double
+
+        public init(v: Double, i: Double, p: Double, q: Double, s: Double, pf: Double) {
+            self.v = v; self.i = i; self.p = p; self.q = q; self.s = s; self.pf = pf
+        }
+    }
+
+    /// Energy of one phase counted by the chip since the meter started (or last re-initialised).
+    public struct PhaseEnergy: Sendable, Hashable {
+        /// `lN_wh`: active energy, Wh (net: import minus export).
+        public var wh: Double
+        /// `lN_varh`: reactive energy, varh.
+        public var varh: Double
+        /// `lN_vah`: apparent energy, VAh.
+        public var vah: Double
+
+        public init(wh: Double, varh: Double, vah: Double) { self.wh = wh; self.varh = varh; self.vah = vah }
+    }
+
+    /// `time`: Unix seconds, UTC.
+    public var time: Double
+    /// `freq`: line frequency, Hz.
+    public var freq: Double
+    /// Indexed by `Phase.rawValue`: L1, L2, L3.
+    public var phases: [PhaseValues]
+    /// Indexed by `Phase.rawValue`; nil when not read.
+    public var energy: [PhaseEnergy]?
+    /// `temp_c`: the metering chip's die temperature, °C.
+    public var temperature: Double?
+    /// The chip had reset and was set up again just before this reading; energy counts restarted.
+    public var afterChipReset: Bool
+
+    public init(time: Double, freq: Double, phases: [PhaseValues], energy: [PhaseEnergy]? = nil,
+                temperature: Double? = nil, afterChipReset: Bool = false) {
+        self.time = time; self.freq = freq; self.phases = phases; self.energy = energy
+        self.temperature = temperature; self.afterChipReset = afterChipReset
+    }
+
+    public subscript(phase: Phase) -> PhaseValues { phases[phase.rawValue] }
+
+    /// `(column, value)` in vocabulary order: `time`, `freq`, `l1_v l1_i l1_p l1_q l1_s l1_pf`, `l2_…`,
+    /// `l3_…`, then `lN_wh lN_varh lN_vah` and `temp_c` when present.
+    public var fields: [(name: String, value: Double)] {
+        var fields: [(String, Double)] = [("time", time), ("freq", freq)]
+        for phase in Phase.allCases {
+            let values = self[phase], line = phase.line
+            fields += [("\(line)_v", values.v), ("\(line)_i", values.i), ("\(line)_p", values.p),
+                       ("\(line)_q", values.q), ("\(line)_s", values.s), ("\(line)_pf", values.pf)]
+        }
+        if let energy {
+            for phase in Phase.allCases {
+                let e = energy[phase.rawValue], line = phase.line
+                fields += [("\(line)_wh", e.wh), ("\(line)_varh", e.varh), ("\(line)_vah", e.vah)]
+            }
+        }
+        if let temperature { fields.append(("temp_c", temperature)) }
+        return fields
+    }
+
+    /// One JSON object on one line, keys in vocabulary order, numbers rounded to what the meter resolves.
+    public func jsonLine() -> String {
+        let body = fields.map { field in "\"\(field.name)\":\(Self.format(field.value, for: field.name))" }
+        return "{" + body.joined(separator: ",") + "}"
+    }
+
+    /// Decimal text with a resolution fitting the quantity; JSON has no NaN or infinity, so those are `null`.
+    static func format(_ value: Double, for name: String) -> String {
+        guard value.isFinite else { return "null" }
+        let decimals: Int
+        switch name {
+        case "time": decimals = 3
+        case "freq": decimals = 4
+        case _ where name.hasSuffix("_pf"): decimals = 5
+        case _ where name.hasSuffix("_i"): decimals = 5
+        case _ where name.hasSuffix("h"): decimals = 6
+        default: decimals = 3
+        }
+        return fixed(value, decimals: decimals)
+    }
+
+    /// `value` with `decimals` digits after the point, without Foundation.
+    public static func fixed(_ value: Double, decimals: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e15 else { return "\(value)" }
+        let integer = UInt64(scaled)
+        let whole = integer / UInt64(scale), fraction = integer % UInt64(scale)
+        var text = String(whole)
+        if decimals > 0 {
+            let digits = String(fraction)
+            text += "." + String(repeating: "0", count: decimals - digits.count) + digits
+        }
+        return (value < 0 && integer != 0 ? "-" : "") + text
+    }
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ADE9000
+import ADE9000Sim
+import Logging
+import MeterCore
+import MeterHAL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Builds the meter the options ask for: real spidev or the simulator, with the configuration's
+/// calibration and scale. One place, so every command wires the meter the same way.
+enum MeterFactory {
+    static func makeMeter(configuration: MeterConfiguration, source: MeterSourceOptions, logger: Logger) throws -> Meter {
+        let transport: any SPITransport
+        if source.simulate {
+            let scenario: Scenario
+            if let path = source.scenario {
+                do { scenario = try Scenario.load(path: path) } catch { throw CLIError(description: "\(error)", exitCode: 2) }
+            } else {
+                scenario = .balanced(voltage: 230, current: 10, angle: 0, frequency: Double(configuration.lineFrequencyHz))
+            }
+            let origin = ContinuousClock.now
+            transport = SimulatedADE9000(scenario: scenario, deviceName: "simulator") {
+                let elapsed = ContinuousClock.now - origin
+                let (seconds, attoseconds) = elapsed.components
+                return Double(seconds) + Double(attoseconds) * 1e-18
+            }
+        } else {
+            let path = source.device ?? configuration.spiDevice
+            do {
+                transport = try SpidevTransport(path: path, mode: SPIMode(rawValue: UInt8(configuration.spiMode)) ?? .mode3,
+                                                speedHz: UInt32(configuration.spiSpeedHz))
+            } catch {
+                throw CLIError(description: "\(error)")
+            }
+        }
+        let setup = ADE9000Setup(lineFrequency: configuration.lineFrequencyHz == 60 ? .hz60 : .hz50,
+                                 calibration: configuration.calibration)
+        let driver = ADE9000Driver(transport: transport, setup: setup, logger: logger)
+        return Meter(driver: driver, scales: configuration.scales, logger: logger, wallClock: unixSeconds)
+    }
+
+    /// Unix seconds, UTC, from the system clock.
+    @Sendable static func unixSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+    }
+}

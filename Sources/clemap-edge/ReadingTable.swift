@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import MeterCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The human form of a reading: a small per-phase table.
+enum ReadingTable {
+    static func render(_ reading: Reading) -> String {
+        var lines: [String] = []
+        var header = "\(utc(reading.time))  freq \(Reading.fixed(reading.freq, decimals: 3)) Hz"
+        if let t = reading.temperature { header += "  chip \(Reading.fixed(t, decimals: 1)) °C" }
+        lines.append(header)
+        var columns = ["", "V", "A", "W", "var", "VA", "PF"]
+        if reading.energy != nil { columns += ["Wh", "varh"] }
+        lines.append(row(columns))
+        for (index, values) in reading.phases.enumerated() {
+            var cells = ["L\(index + 1)", Reading.fixed(values.v, decimals: 2), Reading.fixed(values.i, decimals: 3),
+                         Reading.fixed(values.p, decimals: 1), Reading.fixed(values.q, decimals: 1),
+                         Reading.fixed(values.s, decimals: 1), Reading.fixed(values.pf, decimals: 3)]
+            if let energy = reading.energy?[index] {
+                cells += [Reading.fixed(energy.wh, decimals: 4), Reading.fixed(energy.varh, decimals: 4)]
+            }
+            lines.append(row(cells))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private static func row(_ cells: [String]) -> String {
+        cells.enumerated().map { index, cell in
+            let width = index == 0 ? 3 : 11
+            return String(repeating: " ", count: max(0, width - cell.count)) + cell
+        }.joined()
+    }
+
+    /// `2026-11-24 21:10:03Z`.
+    static func utc(_ unixSeconds: Double) -> String {
+        var seconds = time_t(unixSeconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday)) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+    }
+}
