@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ADE9000
+import ADE9000Sim
+import Logging
+import MeterCore
+import MeterTesting
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The whole read path with the shipped `calibration/config.ini`: config → driver → simulated chip on the
+/// wire → codes → SI. Expected values come from the physics of the scenario and datasheet formulas.
+@Suite struct MeterEndToEndTests {
+    static func makeMeter(_ scenario: Scenario, configuration: MeterConfiguration? = nil) async throws -> (VirtualClock, SimulatedADE9000, Meter) {
+        let configuration = try configuration ?? MeterConfiguration.load(path: Fixtures.shippedConfig)
+        let clock = VirtualClock()
+        let chip = SimulatedADE9000(scenario: scenario, now: clock.now)
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let driver = ADE9000Driver(transport: chip, setup: ADE9000Setup(calibration: configuration.calibration),
+                                   logger: logger, sleep: clock.sleep)
+        let meter = Meter(driver: driver, scales: configuration.scales, logger: logger, wallClock: { 1_795_000_000 })
+        try await meter.start()
+        return (clock, chip, meter)
+    }
+
+    func close(_ measured: Double, _ expected: Double, within fraction: Double) -> Bool {
+        abs(measured - expected) <= abs(expected) * fraction
+    }
+
+    @Test func resistiveLoadReads2300WattsPerPhase() async throws {
+        let (_, _, meter) = try await Self.makeMeter(.balanced(voltage: 230, current: 10, angle: 0))
+        let reading = try await meter.reading()
+        for phase in Phase.allCases {
+            let values = reading[phase]
+            #expect(close(values.p, 2300, within: 0.002), "\(phase) P = \(values.p)")
+            #expect(close(values.v, 230, within: 0.001), "\(phase) V = \(values.v)")
+            #expect(close(values.i, 10, within: 0.001), "\(phase) I = \(values.i)")
+            #expect(close(values.s, 2300, within: 0.002), "\(phase) S = \(values.s)")
+            #expect(abs(values.q) < 2300 * 0.002, "\(phase) Q = \(values.q)")
+            #expect(close(values.pf, 1, within: 0.001), "\(phase) PF = \(values.pf)")
+        }
+        #expect(abs(reading.freq - 50) < 0.001)
+    }
+
+    @Test func inductiveLoadAt60Degrees() async throws {
+        let (_, _, meter) = try await Self.makeMeter(.balanced(voltage: 230, current: 10, angle: 60))
+        let reading = try await meter.reading()
+        for phase in Phase.allCases {
+            // P = 2300 cos 60° = 1150 W; Q = 2300 sin 60° = +1991.9 var; PF 0.5.
+            #expect(close(reading[phase].p, 1150, within: 0.005), "\(phase) P = \(reading[phase].p)")
+            #expect(close(reading[phase].q, 2300 * (3.0).squareRoot() / 2, within: 0.005), "\(phase) Q = \(reading[phase].q)")
+            #expect(close(reading[phase].pf, 0.5, within: 0.005))
+        }
+    }
+
+    @Test func leadingCurrentGivesNegativeReactivePower() async throws {
+        let (_, _, meter) = try await Self.makeMeter(.balanced(voltage: 230, current: 10, angle: -30))
+        let reading = try await meter.reading()
+        for phase in Phase.allCases {
+            #expect(close(reading[phase].q, -1150, within: 0.005), "\(phase) Q = \(reading[phase].q)")
+            #expect(close(reading[phase].p, 2300 * (3.0).squareRoot() / 2, within: 0.005))
+        }
+    }
+
+    @Test func exportingPhaseReadsNegativePower() async throws {
+        var scenario = Scenario.balanced(voltage: 230, current: 10, angle: 0)
+        scenario.phases[1].angleDeg = 180 // a PV inverter feeding the grid on L2
+        let (_, _, meter) = try await Self.makeMeter(scenario)
+        let reading = try await meter.reading()
+        #expect(close(reading[.b].p, -2300, within: 0.002))
+        #expect(close(reading[.b].pf, -1, within: 0.002))
+        #expect(close(reading[.a].p, 2300, within: 0.002))
+    }
+
+    /// With every calib_ key set to 0 the default board's errors show: each reading is off by exactly what
+    /// the registers of the shipped file would have corrected (DS eqs. 3, 4, 7).
+    @Test(arguments: [0.0, 60.0])
+    func zeroedCalibrationIsWrongByWhatTheRegistersPredict(angle: Double) async throws {
+        let shipped = try MeterConfiguration.load(path: Fixtures.shippedConfig)
+        var document = shipped.document
+        for phase in Phase.allCases {
+            for name in ["igain", "vgain", "pgain", "phcal0", "irmsos", "vrmsos", "wattos", "varos"] {
+                document = document.settingValue("0", forKey: "calib_\(phase.letter)\(name)", inSection: "METER_SERVICE")
+            }
+        }
+        let zeroed = try MeterConfiguration(document: document)
+        #expect(zeroed.calibration.values.allSatisfy { $0 == .zero })
+
+        let (_, _, meter) = try await Self.makeMeter(.balanced(voltage: 230, current: 10, angle: angle), configuration: zeroed)
+        let reading = try await meter.reading()
+        for phase in Phase.allCases {
+            let c = shipped.calibration[phase]!
+            let gI = Gain.multiplier(c.igain), gV = Gain.multiplier(c.vgain), gP = Gain.multiplier(c.pgain)
+            // Without the correction the current keeps the phase error xPHCAL0 would have removed.
+            let phi = PhaseCompensation.degrees(register: c.phcal0, lineFrequency: 50) * .pi / 180
+            let theta = angle * .pi / 180 + phi
+            let expectedI = 10 / gI, expectedV = 230 / gV
+            let expectedP = expectedV * expectedI / gP * cos(theta), expectedQ = expectedV * expectedI / gP * sin(theta)
+            #expect(close(reading[phase].i, expectedI, within: 1e-4), "\(phase) I = \(reading[phase].i), predicted \(expectedI)")
+            #expect(close(reading[phase].v, expectedV, within: 1e-4), "\(phase) V = \(reading[phase].v), predicted \(expectedV)")
+            #expect(close(reading[phase].p, expectedP, within: 2e-4), "\(phase) P = \(reading[phase].p), predicted \(expectedP)")
+            #expect(abs(reading[phase].q - expectedQ) < 0.5, "\(phase) Q = \(reading[phase].q), predicted \(expectedQ)")
+            // And those errors are real: phase A's current reads 1.5 % low.
+            if phase == .a { #expect(reading[phase].i < 9.86) }
+        }
+    }
+
+    @Test func energyOverAMinuteEqualsPowerTimesTime() async throws {
+        let (clock, _, meter) = try await Self.makeMeter(.balanced(voltage: 230, current: 10, angle: 60))
+        _ = try await meter.reading()
+        for _ in 0..<60 {
+            clock.advance(seconds: 1)
+            _ = try await meter.reading()
+        }
+        let energy = try #require(try await meter.reading().energy)
+        for phase in Phase.allCases {
+            // 1150 W and +1991.9 var for 60 s; registers move in 100 ms steps.
+            #expect(close(energy[phase.rawValue].wh, 1150.0 / 60, within: 0.005))
+            #expect(close(energy[phase.rawValue].varh, 2300 * (3.0).squareRoot() / 2 / 60, within: 0.005))
+            #expect(close(energy[phase.rawValue].vah, 2300.0 / 60, within: 0.005))
+        }
+    }
+
+    @Test func aChipResetIsReportedAndReadingsStayRight() async throws {
+        let (clock, chip, meter) = try await Self.makeMeter(.balanced(voltage: 230, current: 10, angle: 0))
+        _ = try await meter.reading()
+        clock.advance(seconds: 1)
+        chip.resetSilently()
+        let reading = try await meter.reading()
+        #expect(reading.afterChipReset)
+        #expect(close(reading[.a].p, 2300, within: 0.002))
+    }
+
+    @Test func jsonUsesTheMeterDataVocabulary() async throws {
+        let (_, _, meter) = try await Self.makeMeter(.balanced())
+        let reading = try await meter.reading(includeEnergy: false, includeTemperature: false)
+        let names = reading.fields.map(\.name)
+        #expect(names == ["time", "freq"] + ["l1", "l2", "l3"].flatMap { l in ["v", "i", "p", "q", "s", "pf"].map { "\(l)_\($0)" } })
+        let json = reading.jsonLine()
+        #expect(json.hasPrefix("{\"time\":1795000000.000,\"freq\":50.0000,\"l1_v\":"))
+        #expect(!json.contains("nan") && !json.contains("inf"))
+    }
+
+    @Test func fixedPointFormatting() {
+        #expect(Reading.fixed(2300.0049, decimals: 3) == "2300.005")
+        #expect(Reading.fixed(-0.0004, decimals: 3) == "0.000")
+        #expect(Reading.fixed(-1991.86, decimals: 1) == "-1991.9")
+        #expect(Reading.fixed(0.5, decimals: 0) == "1")
+    }
+}
