@@ -37,6 +37,14 @@ let package = Package(
             dependencies: ["ADE9000", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The system libsqlite3 (Debian libsqlite3-dev), confined to one module.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Minute rows in SQLite: schema, migrations, WAL, retention, lifetime totals, read API.
+        .target(
+            name: "MeterStore",
+            dependencies: ["MeterCore", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // What Swift cannot import from <linux/spi/spidev.h>: the ioctl request macros.
         .target(name: "CSpidev"),
         // Hardware access: Linux spidev.
@@ -68,6 +76,11 @@ let package = Package(
         .testTarget(
             name: "MeterCoreTests",
             dependencies: ["ADE9000", "ADE9000Sim", "MeterCore", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterStoreTests",
+            dependencies: ["MeterStore", "MeterCore", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),

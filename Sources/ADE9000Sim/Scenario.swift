@@ -27,6 +27,14 @@ public struct Scenario: Codable, Sendable, Hashable {
         enum CodingKeys: String, CodingKey {
             case voltageV = "voltage_v", currentA = "current_a", angleDeg = "angle_deg", voltageAngleDeg = "voltage_angle_deg"
         }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            voltageV = try c.decode(Double.self, forKey: .voltageV)
+            currentA = try c.decode(Double.self, forKey: .currentA)
+            angleDeg = try c.decodeIfPresent(Double.self, forKey: .angleDeg) ?? 0
+            voltageAngleDeg = try c.decodeIfPresent(Double.self, forKey: .voltageAngleDeg)
+        }
     }
 
     /// Line frequency, Hz.
@@ -53,6 +61,17 @@ public struct Scenario: Codable, Sendable, Hashable {
     enum CodingKeys: String, CodingKey {
         case frequencyHz = "frequency_hz", phases, frontEnd = "front_end", noiseLSB = "noise_lsb",
              temperatureC = "temperature_c", seed, faults
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        frequencyHz = try c.decodeIfPresent(Double.self, forKey: .frequencyHz) ?? 50
+        phases = try c.decode([PhaseLoad].self, forKey: .phases)
+        frontEnd = try c.decodeIfPresent(FrontEnd.self, forKey: .frontEnd)
+        noiseLSB = try c.decodeIfPresent(Double.self, forKey: .noiseLSB)
+        temperatureC = try c.decodeIfPresent(Double.self, forKey: .temperatureC)
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
+        faults = try c.decodeIfPresent(ScenarioFaults.self, forKey: .faults)
     }
 
     /// The same load on every phase: `voltage` V, `current` A, current lagging by `angle` degrees.
@@ -110,7 +129,9 @@ public struct Scenario: Codable, Sendable, Hashable {
         switch error {
         case .keyNotFound(let key, let context): return "missing key \"\(key.stringValue)\" at \(path(context).isEmpty ? "top level" : path(context))"
         case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong type at \(path(context)): \(context.debugDescription)"
-        case .dataCorrupted(let context): return "not valid JSON: \(context.debugDescription) \(path(context))"
+        case .dataCorrupted(let context):
+            let what = context.debugDescription.hasSuffix(".") ? String(context.debugDescription.dropLast()) : context.debugDescription
+            return "not valid JSON (\(what))" + (path(context).isEmpty ? "" : " at \(path(context))")
         @unknown default: return "\(error)"
         }
     }

@@ -15,7 +15,7 @@ import Synchronization
 /// "the data sent on MISO during the last register read", to be confirmed on silicon, ade9000.md §7).
 ///
 /// Time: `now` returns simulated seconds (monotonic). Energy accumulates at 8 kSPS of that time.
-public final class SimulatedADE9000: SPITransport, Sendable {
+public final class SimulatedADE9000: SimulatedBus, Sendable {
     public let deviceName: String
     private let state: Mutex<ChipState>
     private let now: @Sendable () -> Double

@@ -19,7 +19,7 @@ extension CLEMAPEdge {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var source: MeterSourceOptions
 
-        @Option(help: "Number of readings; 0 reads until interrupted.")
+        @Option(parsing: .unconditional, help: "Number of readings; 0 reads until interrupted.")
         var count = 1
 
         @Option(help: ArgumentHelp("Seconds between readings.", valueName: "seconds"))

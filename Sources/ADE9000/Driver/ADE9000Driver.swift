@@ -62,9 +62,12 @@ public actor ADE9000Driver {
         let miso = try clock(partFrames)
         let partID = Frame.value(in: miso[0], width: .bits32)
         if partID == 0xFFFF_FFFF || partID == 0 {
-            throw ADE9000Error(.noChip, subject: "\(device) PART_ID (0x472)",
-                detail: "no ADE9000 answered on \(device) (PART_ID read 0x\(hex(partID, digits: 8)): \(partID == 0 ? "all zeros, MISO held low" : "all ones, MISO pulled up, nothing driving it"))",
-                remedy: "check the meter board's power, wiring and chip select, that SPI is enabled (dtparam=spi=on), or run with --simulate")
+            let why = partID == 0 ? "all zeros: MISO held low" : "all ones: MISO pulled up, nothing driving it"
+            throw ADE9000Error(.noChip, subject: "",
+                detail: "no ADE9000 answered on \(device) (PART_ID read 0x\(hex(partID, digits: 8)), \(why))",
+                remedy: transport is any SimulatedBus
+                    ? "the simulated chip has a dead-bus fault in its scenario (faults.dead_bus)"
+                    : "check the meter board's power, wiring and chip select, that SPI is enabled (dtparam=spi=on), or run with --simulate")
         }
         let crc = UInt16(truncatingIfNeeded: Frame.value(in: miso[1], width: .bits16))
         guard crc == CRC16.ccittFalse(value: partID, width: .bits32) else {
@@ -316,6 +319,9 @@ public actor ADE9000Driver {
             }
             statistics.crcMismatches += failed.count
             if failed.isEmpty { return results.map { $0! } }
+            logger.debug("CRC mismatch, reading again", metadata: [
+                "spi.device": "\(device)", "register.name": "\(items[failed[0]].register.name)", "reads.failed": "\(failed.count)",
+            ])
             pending = failed
         }
         let register = items[pending[0]].register

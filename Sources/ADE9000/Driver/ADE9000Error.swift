@@ -31,7 +31,7 @@ public struct ADE9000Error: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(subject): \(detail)" + (remedy.map { ". Fix: \($0)" } ?? "")
+        (subject.isEmpty ? detail : "\(subject): \(detail)") + (remedy.map { ". Fix: \($0)" } ?? "")
     }
 
 }

@@ -22,6 +22,9 @@ public protocol SPITransport: AnyObject, Sendable {
     func transfer(_ frames: [[UInt8]]) throws(SPIError) -> [[UInt8]]
 }
 
+/// Marks a transport that is a simulation, so messages can say what to change (a scenario, not wiring).
+public protocol SimulatedBus: SPITransport {}
+
 /// A failure of the bus itself (not of the chip's answer).
 public struct SPIError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
