@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // Chip facts and the driver, written against `SPITransport`. No I/O.
@@ -45,6 +46,18 @@ let package = Package(
             dependencies: ["MeterCore", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // What Swift cannot import from <sys/timex.h>.
+        .target(name: "CLinuxTime"),
+        // The long-running parts: sampling into interval rows, storage with an in-memory backlog, systemd notify.
+        .target(
+            name: "MeterServices",
+            dependencies: [
+                "ADE9000", "MeterCore", "MeterStore", "CLinuxTime",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // What Swift cannot import from <linux/spi/spidev.h>: the ioctl request macros.
         .target(name: "CSpidev"),
         // Hardware access: Linux spidev.
@@ -61,8 +74,10 @@ let package = Package(
         .executableTarget(
             name: "clemap-edge",
             dependencies: [
-                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL",
+                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL", "MeterServices", "MeterStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -81,6 +96,16 @@ let package = Package(
         .testTarget(
             name: "MeterStoreTests",
             dependencies: ["MeterStore", "MeterCore", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterServicesTests",
+            dependencies: [
+                "MeterServices", "MeterStore", "MeterCore", "ADE9000", "ADE9000Sim", "MeterTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),

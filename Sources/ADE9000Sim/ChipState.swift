@@ -32,6 +32,8 @@ struct ChipState {
     var samplesInEnergyPeriod: Int64 = 0
     var latchedPF: [UInt32] = [0, 0, 0]
     var transactions = 0
+    /// Wall seconds minus simulated seconds, for the daily schedules of scenario loads; nil without a wall clock.
+    var wallOffset: Double?
     /// DSP sample at which a scheduled silent reset happens.
     var scheduledReset: Int64?
     var resetAfterSeconds: Double?

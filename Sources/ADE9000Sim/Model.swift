@@ -23,8 +23,9 @@ struct Model {
 
     let phases: [PhaseValues]
 
-    init(state: ChipState) {
+    init(state: ChipState, phases loads: [Scenario.PhaseLoad]? = nil) {
         let scenario = state.scenario, board = state.frontEnd
+        let loads = loads ?? scenario.phases(atWall: state.wallOffset.map { Double(state.sample) / ChipState.dspRate + $0 })
         let f = scenario.frequencyHz
         let ctf = board.currentVoltsPerAmp ?? FrontEnd.nibV3CurrentVoltsPerAmp
         let vtf = board.voltageVoltsPerVolt ?? FrontEnd.nibV3VoltageVoltsPerVolt
@@ -32,7 +33,7 @@ struct Model {
         func reg(_ register: Register) -> Double { Double(Int32(bitPattern: state.value(register))) }
 
         phases = Phase.allCases.map { p in
-            let i = p.rawValue, load = scenario.phases[i]
+            let i = p.rawValue, load = loads[i]
             // ADC input in rms volts; the ADC clips at ±1 V peak (0.7071 V rms).
             let adcI = min(load.currentA * ctf * board.currentGain[i], 0.5.squareRoot())
             let adcV = min(load.voltageV * vtf * board.voltageGain[i], 0.5.squareRoot())

@@ -51,6 +51,10 @@ public struct Scenario: Codable, Sendable, Hashable {
     public var seed: UInt64?
     /// Faults to inject from the start; absent: none.
     public var faults: ScenarioFaults?
+    /// Appliances switching on and off over the day, added to `phases`; absent: a steady load.
+    public var loads: [ScenarioLoad]?
+    /// Local time offset from UTC for the `daily` windows of `loads`, hours. Absent: 0.
+    public var timezoneOffsetH: Double?
 
     public init(frequencyHz: Double = 50, phases: [PhaseLoad], frontEnd: FrontEnd? = nil, noiseLSB: Double? = nil,
                 temperatureC: Double? = nil, seed: UInt64? = nil, faults: ScenarioFaults? = nil) {
@@ -60,7 +64,7 @@ public struct Scenario: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case frequencyHz = "frequency_hz", phases, frontEnd = "front_end", noiseLSB = "noise_lsb",
-             temperatureC = "temperature_c", seed, faults
+             temperatureC = "temperature_c", seed, faults, loads, timezoneOffsetH = "timezone_offset_h"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +76,8 @@ public struct Scenario: Codable, Sendable, Hashable {
         temperatureC = try c.decodeIfPresent(Double.self, forKey: .temperatureC)
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed)
         faults = try c.decodeIfPresent(ScenarioFaults.self, forKey: .faults)
+        loads = try c.decodeIfPresent([ScenarioLoad].self, forKey: .loads)
+        timezoneOffsetH = try c.decodeIfPresent(Double.self, forKey: .timezoneOffsetH)
     }
 
     /// The same load on every phase: `voltage` V, `current` A, current lagging by `angle` degrees.
@@ -114,6 +120,7 @@ public struct Scenario: Codable, Sendable, Hashable {
             }
         }
         if let frontEnd { try frontEnd.validate(source: source) }
+        for (index, load) in (loads ?? []).enumerated() { try load.validate(index: index, source: source) }
         if let bus = faults?.deadBus, bus != "all_ones", bus != "all_zeros" {
             throw fail("\"faults\".dead_bus is \"\(bus)\", allowed: \"all_ones\", \"all_zeros\"")
         }

@@ -19,15 +19,24 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
     public let deviceName: String
     private let state: Mutex<ChipState>
     private let now: @Sendable () -> Double
+    private let wall: (@Sendable () -> Double)?
 
     /// - Parameters:
     ///   - scenario: the grid, loads and board.
     ///   - deviceName: how errors name this bus.
     ///   - now: simulated seconds; tests pass a virtual clock, `--simulate` the real one.
-    public init(scenario: Scenario, deviceName: String = "simulator", now: @escaping @Sendable () -> Double) {
+    ///   - wall: Unix seconds at the same moment, for the daily schedules of the scenario's loads.
+    public init(scenario: Scenario, deviceName: String = "simulator", wall: (@Sendable () -> Double)? = nil,
+                now: @escaping @Sendable () -> Double) {
         self.deviceName = deviceName
         self.now = now
+        self.wall = wall
         self.state = Mutex(ChipState(scenario: scenario))
+    }
+
+    private func advance(_ chip: inout ChipState, to t: Double) {
+        if let wall { chip.wallOffset = wall() - t }
+        chip.advance(to: t)
     }
 
     // MARK: Controls for tests and the service
@@ -36,7 +45,7 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
     public func setScenario(_ scenario: Scenario) {
         let t = now()
         state.withLock { chip in
-            chip.advance(to: t)
+            advance(&chip, to: t)
             chip.scenario = scenario
             chip.frontEnd = scenario.frontEnd ?? .nibV3
         }
@@ -54,13 +63,13 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
     /// RUN = 0, RSTDONE set.
     public func resetSilently() {
         let t = now()
-        state.withLock { chip in chip.advance(to: t); chip.reset() }
+        state.withLock { chip in advance(&chip, to: t); chip.reset() }
     }
 
     /// Register contents by backdoor, without a bus transaction (tests only).
     public func peek(_ register: Register) -> UInt32 {
         let t = now()
-        return state.withLock { chip in chip.advance(to: t); return chip.read(register.address) }
+        return state.withLock { chip in advance(&chip, to: t); return chip.read(register.address) }
     }
 
     /// Chip-select-framed transactions seen so far.
@@ -71,7 +80,7 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
     public func transfer(_ frames: [[UInt8]]) throws(SPIError) -> [[UInt8]] {
         let t = now()
         return state.withLock { chip in
-            chip.advance(to: t)
+            advance(&chip, to: t)
             return frames.map { chip.transaction($0) }
         }
     }

@@ -12,7 +12,14 @@ import Glibc
 /// Builds the meter the options ask for: real spidev or the simulator, with the configuration's
 /// calibration and scale. One place, so every command wires the meter the same way.
 enum MeterFactory {
-    static func makeMeter(configuration: MeterConfiguration, source: MeterSourceOptions, logger: Logger) throws -> Meter {
+    /// - Parameters:
+    ///   - simulatedSeconds: the simulated chip's clock (the service's monotonic clock); real time if nil.
+    ///   - wallClock: Unix seconds for reading timestamps; the system clock if nil.
+    static func makeMeter(configuration: MeterConfiguration, source: MeterSourceOptions, logger: Logger,
+                          simulatedSeconds: (@Sendable () -> Double)? = nil,
+                          wallClock: (@Sendable () -> Double)? = nil,
+                          sleep: (@Sendable (Duration) async throws -> Void)? = nil,
+                          timestamp: (@Sendable () -> Double)? = nil) throws -> Meter {
         let transport: any SPITransport
         if source.simulate {
             let scenario: Scenario
@@ -22,11 +29,11 @@ enum MeterFactory {
                 scenario = .balanced(voltage: 230, current: 10, angle: 0, frequency: Double(configuration.lineFrequencyHz))
             }
             let origin = ContinuousClock.now
-            transport = SimulatedADE9000(scenario: scenario, deviceName: "simulator") {
+            transport = SimulatedADE9000(scenario: scenario, deviceName: "simulator", wall: wallClock, now: simulatedSeconds ?? {
                 let elapsed = ContinuousClock.now - origin
                 let (seconds, attoseconds) = elapsed.components
                 return Double(seconds) + Double(attoseconds) * 1e-18
-            }
+            })
         } else {
             let path = source.device ?? configuration.spiDevice
             do {
@@ -38,8 +45,9 @@ enum MeterFactory {
         }
         let setup = ADE9000Setup(lineFrequency: configuration.lineFrequencyHz == 60 ? .hz60 : .hz50,
                                  calibration: configuration.calibration)
-        let driver = ADE9000Driver(transport: transport, setup: setup, logger: logger)
-        return Meter(driver: driver, scales: configuration.scales, logger: logger, wallClock: unixSeconds)
+        let driver = ADE9000Driver(transport: transport, setup: setup, logger: logger,
+                                   sleep: sleep ?? { try await Task.sleep(for: $0) }, timestamp: timestamp ?? { 0 })
+        return Meter(driver: driver, scales: configuration.scales, logger: logger, wallClock: wallClock ?? unixSeconds)
     }
 
     /// Unix seconds, UTC, from the system clock.

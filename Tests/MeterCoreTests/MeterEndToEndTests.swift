@@ -117,7 +117,7 @@ import Glibc
         }
         let energy = try #require(try await meter.reading().energy)
         for phase in Phase.allCases {
-            // 1150 W and +1991.9 var for 60 s; registers move in 100 ms steps.
+            // 1150 W and +1991.9 var for 60 s; registers move in 10 ms steps.
             #expect(close(energy[phase.rawValue].wh, 1150.0 / 60, within: 0.005))
             #expect(close(energy[phase.rawValue].varh, 2300 * (3.0).squareRoot() / 2 / 60, within: 0.005))
             #expect(close(energy[phase.rawValue].vah, 2300.0 / 60, within: 0.005))

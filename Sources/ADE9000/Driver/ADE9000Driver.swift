@@ -31,6 +31,7 @@ public actor ADE9000Driver {
 
     private let logger: Logger
     private let sleep: @Sendable (Duration) async throws -> Void
+    private let timestamp: @Sendable () -> Double
     /// What CONFIG1.BURST_EN is believed to be; decides how reads are framed.
     private var burstEnabled = false
     private var temperatureTrim: UInt32 = 0
@@ -40,12 +41,15 @@ public actor ADE9000Driver {
     ///   - setup: settings and calibration to write at ``initialize()``.
     ///   - logger: where the driver reports resets, retries and warnings.
     ///   - sleep: waits between polls; tests pass a virtual clock's sleep.
+    ///   - timestamp: the caller's clock, read right before a snapshot's bus transfer (``RawSnapshot/takenAt``).
     public init(transport: any SPITransport, setup: ADE9000Setup, logger: Logger,
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+                timestamp: @escaping @Sendable () -> Double = { 0 }) {
         self.transport = transport
         self.setup = setup
         self.logger = logger
         self.sleep = sleep
+        self.timestamp = timestamp
     }
 
     private var device: String { transport.deviceName }
@@ -181,6 +185,7 @@ public actor ADE9000Driver {
             if includeTemperature { items.append(.single(.TEMP_RSLT)) }
 
             let values: [[UInt32]]
+            let takenAt = timestamp()
             do {
                 values = try read(items, trailingWrites: includeTemperature
                     ? [Frame.write(.TEMP_CFG, TemperatureConfig.TEMP_EN | TemperatureConfig.TEMP_START)] : [])
@@ -235,7 +240,7 @@ public actor ADE9000Driver {
             }
             let temperature = includeTemperature ? Temperature.celsius(result: values[index][0], trim: temperatureTrim) : nil
             return RawSnapshot(phases: phases, comPeriod: values[2][0], energy: energy, temperatureCelsius: temperature,
-                               status1: status1, reinitialised: attempt > 0)
+                               status1: status1, reinitialised: attempt > 0, takenAt: takenAt)
         }
         preconditionFailure("the loop returns or throws")
     }

@@ -38,13 +38,16 @@ public struct RawSnapshot: Sendable, Hashable {
     /// The chip had reset or stopped and was set up again just before this snapshot. Energy registers
     /// restarted from zero, so no difference may be taken across it.
     public var reinitialised: Bool
+    /// The driver's `timestamp` clock right before the bus transfer that read these registers.
+    public var takenAt: Double
 
     public subscript(phase: Phase) -> PhaseCodes { phases[phase.rawValue] }
 
     public init(phases: [PhaseCodes], comPeriod: UInt32, energy: [EnergyCodes]?, temperatureCelsius: Double?,
-                status1: UInt32, reinitialised: Bool) {
+                status1: UInt32, reinitialised: Bool, takenAt: Double = 0) {
         self.phases = phases; self.comPeriod = comPeriod; self.energy = energy
         self.temperatureCelsius = temperatureCelsius; self.status1 = status1; self.reinitialised = reinitialised
+        self.takenAt = takenAt
     }
 }
 

@@ -70,7 +70,9 @@ public actor Meter {
             lastEnergy = codes
             energy = energySinceStart
         }
-        return Reading(time: wallClock(), freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases, energy: energy,
-                       temperature: snapshot.temperatureCelsius, afterChipReset: snapshot.reinitialised)
+        var reading = Reading(time: wallClock(), freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases, energy: energy,
+                              temperature: snapshot.temperatureCelsius, afterChipReset: snapshot.reinitialised)
+        reading.takenAt = snapshot.takenAt
+        return reading
     }
 }

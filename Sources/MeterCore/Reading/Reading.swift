@@ -49,6 +49,8 @@ public struct Reading: Sendable, Hashable {
     public var temperature: Double?
     /// The chip had reset and was set up again just before this reading; energy counts restarted.
     public var afterChipReset: Bool
+    /// When the registers were read, on the driver's timestamp clock (the service's monotonic clock).
+    public var takenAt: Double = 0
 
     public init(time: Double, freq: Double, phases: [PhaseValues], energy: [PhaseEnergy]? = nil,
                 temperature: Double? = nil, afterChipReset: Bool = false) {

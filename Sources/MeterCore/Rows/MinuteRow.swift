@@ -71,4 +71,8 @@ public struct RowFlags: OptionSet, Sendable, Hashable {
     public static let restamped = RowFlags(rawValue: 1 << 3)
     /// 16: the wall clock jumped during the interval; the interval was cut at the jump.
     public static let clockJump = RowFlags(rawValue: 1 << 4)
+    /// 32: measured while the system clock was never synchronised, and the service stopped before it
+    /// was: `time` is the unsynchronised clock's. Such rows go to `meter_data_conflicts`, never to
+    /// `meter_data`.
+    public static let unsynchronised = RowFlags(rawValue: 1 << 5)
 }

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import MeterCore
+
+/// One snapshot with the two times it was taken at.
+public struct MeterSample: Sendable {
+    /// Service monotonic seconds (never jumps).
+    public var monotonic: Double
+    /// Unix seconds from the wall clock, as it was (maybe unsynchronised).
+    public var wall: Double
+    /// The reading; its energy is counted since the meter started.
+    public var reading: Reading
+
+    public init(monotonic: Double, wall: Double, reading: Reading) {
+        self.monotonic = monotonic; self.wall = wall; self.reading = reading
+    }
+}
+
+/// A finished interval and where it started on the monotonic clock (to re-stamp it later).
+public struct ClosedInterval: Sendable {
+    public var row: MinuteRow
+    public var monotonicStart: Double
+    /// Whether the wall clock was synchronised when the interval closed; if not, `row.time` is not to be
+    /// trusted and the row waits to be re-stamped.
+    public var wallSynchronized: Bool = true
+}

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ADE9000
+public import Logging
+public import MeterCore
+public import ServiceLifecycle
+
+/// How the sampler runs.
+public struct SamplingConfiguration: Sendable {
+    /// Seconds per stored row (`gathering_interval_sec`).
+    public var intervalSeconds: Double
+    /// Seconds between snapshots.
+    public var samplePeriod: Double
+    /// Read the die temperature every this many snapshots.
+    public var temperatureEvery: Int
+    /// After this many snapshots in a row failed, set the chip up again.
+    public var reinitialiseAfterFailures: Int
+    /// Wait for the next interval boundary before the first snapshot, so every row is whole.
+    public var startOnBoundary: Bool
+    /// Stop after this many seconds of service monotonic time from the first snapshot (`--sim-duration`);
+    /// nil runs until stopped.
+    public var stopAfter: Double?
+
+    public init(intervalSeconds: Double = 60, samplePeriod: Double = 1, temperatureEvery: Int = 10,
+                reinitialiseAfterFailures: Int = 10, startOnBoundary: Bool = false, stopAfter: Double? = nil) {
+        self.intervalSeconds = intervalSeconds; self.samplePeriod = samplePeriod; self.temperatureEvery = temperatureEvery
+        self.reinitialiseAfterFailures = reinitialiseAfterFailures; self.startOnBoundary = startOnBoundary
+        self.stopAfter = stopAfter
+    }
+}
+
+/// Samples the meter on a fixed monotonic grid (whole wall seconds), folds the snapshots into interval
+/// rows and hands the closed intervals to ``intervals`` (the storage service reads it).
+///
+/// Deadlines are absolute (`start + k · period`), so the loop never drifts; a late tick skips the ticks
+/// it missed instead of bunching up. A failing snapshot marks the interval and is retried at the next
+/// tick; the chip is set up again after repeated failures. On graceful shutdown the running interval is
+/// closed as partial and the stream finishes, so the storage service can write it and stop.
+public final class SamplingService: Service {
+    /// Closed intervals, in order. Finishes when the sampler stops.
+    public let intervals: AsyncStream<ClosedInterval>
+    private let continuation: AsyncStream<ClosedInterval>.Continuation
+    private let meter: Meter
+    private let clock: any ServiceClock
+    private let configuration: SamplingConfiguration
+    private let notifier: SystemdNotifier
+    private let logger: Logger
+
+    /// - Parameter meter: a meter whose driver was made with `timestamp: clock.monotonic`.
+    public init(meter: Meter, clock: any ServiceClock, configuration: SamplingConfiguration,
+                notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger) {
+        (intervals, continuation) = AsyncStream.makeStream(of: ClosedInterval.self)
+        self.meter = meter; self.clock = clock; self.configuration = configuration
+        self.notifier = notifier; self.logger = logger
+    }
+
+    public func run() async throws {
+        defer { continuation.finish() }
+        let identity = try await meter.start()
+        notifier.notify("READY=1\nSTATUS=sampling the ADE9000")
+        logger.info("sampling", metadata: [
+            "chip.part_id": "0x\(String(identity.partID, radix: 16))",
+            "interval.seconds": "\(configuration.intervalSeconds)", "sample.period": "\(configuration.samplePeriod)",
+        ])
+
+        var aggregator = try await cancelWhenGracefulShutdown { await self.sample() }
+        if var last = aggregator.finish() {
+            last.wallSynchronized = clock.isSynchronized()
+            continuation.yield(last)
+        }
+        logger.info("sampling stopped")
+    }
+
+    /// The sampling loop; returns the aggregator with the running interval when cancelled or done.
+    private func sample() async -> IntervalAggregator {
+        var aggregator = IntervalAggregator(length: configuration.intervalSeconds)
+        let period = configuration.samplePeriod
+        // Put ticks on whole wall seconds, so a tick falls right on each interval boundary.
+        let wall = clock.wall(), now = clock.monotonic()
+        let grid = configuration.startOnBoundary ? configuration.intervalSeconds : period
+        let origin = now + ((wall / grid).rounded(.up) * grid - wall)
+        let stopAt = configuration.stopAfter.map { origin + $0 }
+        var tick = 0.0, failures = 0, lastWatchdog = -Double.infinity
+
+        while !Task.isCancelled {
+            do { try await clock.sleep(untilMonotonic: origin + tick * period) } catch { break }
+            let before = clock.monotonic(), wallBefore = clock.wall()
+            do {
+                let reading = try await meter.reading(
+                    includeEnergy: true, includeTemperature: Int(tick) % max(1, configuration.temperatureEvery) == 0)
+                // Stamp the snapshot at its bus transfer, where the chip's counters were read (the driver
+                // reads the service clock there).
+                let monotonic = reading.takenAt, wall = wallBefore + (reading.takenAt - before)
+                if failures > 0 {
+                    logger.notice("meter answers again", metadata: ["failed.snapshots": "\(failures)"])
+                    failures = 0
+                }
+                let closed = aggregator.add(MeterSample(monotonic: monotonic, wall: wall, reading: reading))
+                let synchronized = clock.isSynchronized()
+                for var interval in closed {
+                    interval.wallSynchronized = synchronized
+                    continuation.yield(interval)
+                }
+                if let every = notifier.watchdogInterval, monotonic - lastWatchdog >= every / 2 {
+                    notifier.notify("WATCHDOG=1")
+                    lastWatchdog = monotonic
+                }
+            } catch {
+                failures += 1
+                aggregator.flagOpenInterval(.missedSamples)
+                if failures == 1 {
+                    logger.error("snapshot failed; retrying every sample", metadata: ["error": "\(error)"])
+                }
+                if failures % max(1, configuration.reinitialiseAfterFailures) == 0 {
+                    logger.warning("setting the metering chip up again", metadata: ["failed.snapshots": "\(failures)"])
+                    _ = try? await meter.start()
+                }
+            }
+            if let stopAt, before >= stopAt - 1e-9 { break }
+            // Next tick; skip ticks already past instead of bunching up.
+            let elapsed = (clock.monotonic() - origin) / period
+            tick = max(tick + 1, elapsed.rounded(.up))
+        }
+        return aggregator
+    }
+}
