@@ -28,6 +28,8 @@ public struct IntervalAggregator: Sendable {
         var sums = [(v: Double, i: Double)](repeating: (0, 0), count: 3)
         var freqSum = 0.0, temperatureSum = 0.0, temperatureCount = 0, samples = 0
         var flags: RowFlags
+        /// The wall clock was synchronised for every sample so far.
+        var synchronized = true
     }
 
     private var open: Open?
@@ -109,7 +111,8 @@ public struct IntervalAggregator: Sendable {
             let boundaryMono = prev.monotonic + fraction * (sample.monotonic - prev.monotonic)
             closed.append(close(atMonotonic: boundaryMono))
             open = Open(time: Int64(current.end), monotonicStart: boundaryMono, end: current.end + length,
-                        flags: energy == nil && current.flags.contains(.chipReset) ? [.chipReset] : [])
+                        flags: energy == nil && current.flags.contains(.chipReset) ? [.chipReset] : [],
+                        synchronized: prev.wallSynchronized)
         }
         if let energy { addEnergy(energy, fraction: 1 - done) }
         return closed
@@ -140,6 +143,7 @@ public struct IntervalAggregator: Sendable {
     private mutating func include(_ sample: MeterSample, _ flags: RowFlags) {
         guard open != nil else { return }
         open!.flags.formUnion(flags)
+        if !sample.wallSynchronized { open!.synchronized = false }
         let reading = sample.reading
         for p in 0..<3 {
             open!.sums[p].v += reading.phases[p].v
@@ -168,6 +172,6 @@ public struct IntervalAggregator: Sendable {
                             freq: n > 0 ? interval.freqSum / n : .nan, energy: interval.energy,
                             samples: interval.samples, flags: interval.samples == 0 ? interval.flags.union(.missedSamples) : interval.flags,
                             temperature: interval.temperatureCount > 0 ? interval.temperatureSum / Double(interval.temperatureCount) : nil)
-        return ClosedInterval(row: row, monotonicStart: interval.monotonicStart)
+        return ClosedInterval(row: row, monotonicStart: interval.monotonicStart, wallSynchronized: interval.synchronized)
     }
 }

@@ -10,9 +10,11 @@ public struct MeterSample: Sendable {
     public var wall: Double
     /// The reading; its energy is counted since the meter started.
     public var reading: Reading
+    /// Whether the wall clock was synchronised when the sample was taken.
+    public var wallSynchronized: Bool
 
-    public init(monotonic: Double, wall: Double, reading: Reading) {
-        self.monotonic = monotonic; self.wall = wall; self.reading = reading
+    public init(monotonic: Double, wall: Double, reading: Reading, wallSynchronized: Bool = true) {
+        self.monotonic = monotonic; self.wall = wall; self.reading = reading; self.wallSynchronized = wallSynchronized
     }
 }
 
@@ -20,7 +22,7 @@ public struct MeterSample: Sendable {
 public struct ClosedInterval: Sendable {
     public var row: MinuteRow
     public var monotonicStart: Double
-    /// Whether the wall clock was synchronised when the interval closed; if not, `row.time` is not to be
+    /// Whether the wall clock was synchronised for the whole interval; if not, `row.time` is not to be
     /// trusted and the row waits to be re-stamped.
     public var wallSynchronized: Bool = true
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ADE9000
+import Synchronization
 public import Logging
 public import MeterCore
 public import ServiceLifecycle
@@ -45,6 +46,9 @@ public final class SamplingService: Service {
     private let configuration: SamplingConfiguration
     private let notifier: SystemdNotifier
     private let logger: Logger
+    /// Successful snapshots, for the stop log.
+    private let samples = Counter()
+    private var samplesTaken: Int { samples.value }
 
     /// - Parameter meter: a meter whose driver was made with `timestamp: clock.monotonic`.
     public init(meter: Meter, clock: any ServiceClock, configuration: SamplingConfiguration,
@@ -64,11 +68,13 @@ public final class SamplingService: Service {
         ])
 
         var aggregator = try await cancelWhenGracefulShutdown { await self.sample() }
-        if var last = aggregator.finish() {
-            last.wallSynchronized = clock.isSynchronized()
-            continuation.yield(last)
-        }
-        logger.info("sampling stopped")
+        if let last = aggregator.finish() { continuation.yield(last) }
+        let statistics = await meter.driver.statistics
+        logger.info("sampling stopped", metadata: [
+            "samples": "\(samplesTaken)", "spi.transactions": "\(statistics.transactions)",
+            "spi.transfers": "\(statistics.transfers)", "spi.crc_mismatches": "\(statistics.crcMismatches)",
+            "chip.reinitialisations": "\(statistics.reinitialisations)",
+        ])
     }
 
     /// The sampling loop; returns the aggregator with the running interval when cancelled or done.
@@ -95,12 +101,10 @@ public final class SamplingService: Service {
                     logger.notice("meter answers again", metadata: ["failed.snapshots": "\(failures)"])
                     failures = 0
                 }
-                let closed = aggregator.add(MeterSample(monotonic: monotonic, wall: wall, reading: reading))
-                let synchronized = clock.isSynchronized()
-                for var interval in closed {
-                    interval.wallSynchronized = synchronized
-                    continuation.yield(interval)
-                }
+                samples.increment()
+                let closed = aggregator.add(MeterSample(monotonic: monotonic, wall: wall, reading: reading,
+                                                        wallSynchronized: clock.isSynchronized()))
+                for interval in closed { continuation.yield(interval) }
                 if let every = notifier.watchdogInterval, monotonic - lastWatchdog >= every / 2 {
                     notifier.notify("WATCHDOG=1")
                     lastWatchdog = monotonic
@@ -123,4 +127,11 @@ public final class SamplingService: Service {
         }
         return aggregator
     }
+}
+
+/// A thread-safe count.
+final class Counter: Sendable {
+    private let count = Mutex(0)
+    func increment() { count.withLock { $0 += 1 } }
+    var value: Int { count.withLock { $0 } }
 }

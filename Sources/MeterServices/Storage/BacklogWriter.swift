@@ -49,7 +49,13 @@ struct BacklogWriter {
         guard let store else { return 0 }
         do {
             let count = backlog.count
-            if !backlog.isEmpty { _ = try store.insert(backlog) }
+            if !backlog.isEmpty {
+                let outcomes = try store.insert(backlog)
+                // After the commit: a row logged here is on disk.
+                for (row, outcome) in zip(backlog, outcomes) {
+                    logger.debug("row stored", metadata: ["row.time": "\(row.time)", "row.outcome": "\(outcome)", "row.flags": "\(row.flags.rawValue)"])
+                }
+            }
             backlog.removeAll()
             if !aside.isEmpty { try store.insertAside(aside); aside.removeAll() }
             if failing {

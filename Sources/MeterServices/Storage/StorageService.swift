@@ -82,14 +82,16 @@ public final class StorageService: Service {
         logger.info("storage stopped", metadata: ["rows.stored": "\(stored)"])
     }
 
-    /// Labels held rows by the synchronised clock: start = wall now − (monotonic now − monotonic start),
-    /// floored to the interval.
+    /// Labels held rows by the synchronised clock: a row's true start is wall now − (monotonic now −
+    /// monotonic start); it is labelled by the interval that holds its midpoint. Two partial rows that
+    /// fall into one interval (around the sync step) cannot share a label: the second goes to
+    /// `meter_data_conflicts`, kept, never overwriting.
     private func restamp(_ held: [ClosedInterval]) -> [MinuteRow] {
         let wall = clock.wall(), monotonic = clock.monotonic()
         return held.map { interval in
             var row = interval.row
-            let start = wall - (monotonic - interval.monotonicStart)
-            row.time = Int64((start / intervalSeconds).rounded(.down) * intervalSeconds)
+            let middle = wall - (monotonic - interval.monotonicStart) + row.durationSeconds / 2
+            row.time = Int64((middle / intervalSeconds).rounded(.down) * intervalSeconds)
             row.flags.insert(.restamped)
             return row
         }
