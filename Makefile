@@ -3,11 +3,13 @@
 
 SWIFT        ?= swift
 CONFIG       ?= calibration/config.ini
-SCENARIO     ?= scenarios/home-evening.json
-DEMO_COUNT   ?= 10
-APT_PACKAGES := linux-libc-dev pkg-config
+SCENARIO     ?= scenarios/home-day.json
+DEMO_SPEED   ?= 120
+DEMO_SECONDS ?= 3600
+DEMO_DB      ?= out/demo.db
+APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3
 
-.PHONY: all deps build release demo test check clean
+.PHONY: all deps build release demo read-demo test test-swift test-process bench check clean
 
 all: build
 
@@ -20,17 +22,37 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Live readings from the simulated ADE9000 (no hardware needed).
+## The service against the simulated meter: a household hour ($(SCENARIO)) at $(DEMO_SPEED)x speed, one row a minute.
 demo: build
-	@echo "clemap-edge reading a simulated ADE9000 ($(SCENARIO)), $(DEMO_COUNT) readings; Ctrl-C stops." >&2
-	$(SWIFT) run --skip-build clemap-edge read --simulate --config $(CONFIG) --scenario $(SCENARIO) --count $(DEMO_COUNT) --interval 1
+	@mkdir -p $(dir $(DEMO_DB))
+	@echo "clemap-edge run: $(DEMO_SECONDS) simulated seconds at $(DEMO_SPEED)x ($(SCENARIO)); Ctrl-C stops early and keeps what was stored." >&2
+	-$(SWIFT) run --skip-build clemap-edge run --simulate --config $(CONFIG) --scenario $(SCENARIO) \
+		--sim-speed $(DEMO_SPEED) --sim-duration $(DEMO_SECONDS) --db $(DEMO_DB)
+	@echo "\nThe newest rows, as the original readers query them:" >&2
+	@sqlite3 -header -column $(DEMO_DB) 'SELECT time, l1_p, l2_p, l3_p FROM meter_data ORDER BY time DESC LIMIT 10'
+	@echo "\nMore: sqlite3 $(DEMO_DB) 'SELECT * FROM meter_data ORDER BY time DESC LIMIT 3' (columns: README.md)" >&2
 
-## Every test: unit, simulator end to end, CLI.
-test: deps
+## Live readings from the simulated ADE9000, one a second.
+read-demo: build
+	$(SWIFT) run --skip-build clemap-edge read --simulate --config $(CONFIG) --scenario scenarios/home-evening.json --count 10 --interval 1
+
+## Every test: unit, simulator end to end, CLI, then the service as a process (kill -9, storage faults).
+test: test-swift test-process
+
+test-swift: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+test-process: deps
+	$(SWIFT) build
+	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
+	python3 -m pytest -q tests/process
+
+## Benchmark figures for one simulated day (not a test).
+bench: deps
+	bash benchmarks/run.sh
 
 check: test
 
 clean:
-	rm -rf .build
+	rm -rf .build out
