@@ -46,6 +46,12 @@ let package = Package(
             dependencies: ["MeterCore", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // Calibration from reference measurements: the steps, wiring checks, the config rewrite.
+        .target(
+            name: "MeterCalibration",
+            dependencies: ["ADE9000", "MeterCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         // What Swift cannot import from <sys/timex.h>.
         .target(name: "CLinuxTime"),
         // The long-running parts: sampling into interval rows, storage with an in-memory backlog, systemd notify.
@@ -74,7 +80,7 @@ let package = Package(
         .executableTarget(
             name: "clemap-edge",
             dependencies: [
-                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL", "MeterServices", "MeterStore",
+                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL", "MeterServices", "MeterStore", "MeterCalibration",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -106,6 +112,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterCalibrationTests",
+            dependencies: ["MeterCalibration", "MeterCore", "ADE9000", "ADE9000Sim", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rewrites a `config.ini` so that a crash or power cut at any moment leaves either the old file or the
+/// new one, never a mix: the old bytes are copied to a timestamped backup, the new text goes to a
+/// temporary file in the same folder which is fsynced and renamed over the original (rename is atomic
+/// within a filesystem), then the folder is fsynced. Mode and owner of the original are kept.
+public enum ConfigFileWriter {
+    /// The steps, in order; tests stop a write after any of them.
+    public enum Step: Int, CaseIterable, Sendable {
+        case checked, backupWritten, temporaryCreated, temporaryPartlyWritten, temporaryWritten, temporarySynced,
+             renamed, folderSynced
+    }
+
+    /// Writes `document` over its file.
+    /// - Parameters:
+    ///   - document: the edited document; its `source` is the path written.
+    ///   - timestamp: UTC time for the backup name, `yyyyMMddTHHmmssZ`.
+    ///   - stopAfter: testing only: throw right after this step, as a crash there would.
+    /// - Returns: the backup's path.
+    /// - Throws: ``ConfigError`` `.unreadable` naming the path when the file is missing, read-only or the
+    ///   folder unwritable; nothing is changed then.
+    @discardableResult
+    public static func write(_ document: INIDocument, timestamp: String = utcTimestamp(),
+                             stopAfter: Step? = nil) throws(ConfigError) -> String {
+        let path = document.source
+        let text = document.render()
+        func fail(_ detail: String, _ remedy: String) -> ConfigError {
+            ConfigError(.unreadable, file: path, detail: detail, remedy: remedy)
+        }
+        func stop(_ step: Step) throws(ConfigError) {
+            if stopAfter == step { throw fail("write stopped after \(step) (test)", "none") }
+        }
+
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw fail("cannot be rewritten: \(String(cString: strerror(errno)))", "check the path given to --config")
+        }
+        // Root ignores permission bits; a file with no write bit at all was made read-only on purpose.
+        guard status.st_mode & 0o222 != 0 else {
+            throw fail("is read-only (mode \(String(status.st_mode & 0o777, radix: 8)))", "make it writable (chmod u+w) or copy it and pass the copy to --config")
+        }
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        guard access(folder, W_OK) == 0 else {
+            throw fail("its folder \(folder) is not writable (\(String(cString: strerror(errno))))", "run as a user who may write there, or remount the filesystem read-write")
+        }
+        guard let old = readAll(path) else { throw fail("cannot be read: \(String(cString: strerror(errno)))", "check its permissions") }
+        try stop(.checked)
+
+        let backup = "\(path).bak-\(timestamp)"
+        guard writeFile(backup, old, mode: status.st_mode & 0o777) else {
+            throw fail("backup \(backup) could not be written: \(String(cString: strerror(errno)))", "free disk space or fix the folder's permissions")
+        }
+        try stop(.backupWritten)
+
+        let temporary = "\(folder)/.\(path.split(separator: "/").last ?? "config.ini").tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, status.st_mode & 0o777)
+        guard fd >= 0 else { throw fail("temporary file \(temporary) could not be created: \(String(cString: strerror(errno)))", "free disk space or fix the folder's permissions") }
+        var closed = false
+        defer { if !closed { close(fd) } }
+        _ = fchown(fd, status.st_uid, status.st_gid)
+        try stop(.temporaryCreated)
+
+        let bytes = Array(text.utf8)
+        let half = bytes.count / 2
+        guard writeFully(fd, bytes[..<half]) else { unlink(temporary); throw fail("writing \(temporary) failed: \(String(cString: strerror(errno)))", "free disk space") }
+        try stop(.temporaryPartlyWritten)
+        guard writeFully(fd, bytes[half...]) else { unlink(temporary); throw fail("writing \(temporary) failed: \(String(cString: strerror(errno)))", "free disk space") }
+        try stop(.temporaryWritten)
+        guard fsync(fd) == 0 else { unlink(temporary); throw fail("fsync of \(temporary) failed: \(String(cString: strerror(errno)))", "check the storage") }
+        close(fd); closed = true
+        try stop(.temporarySynced)
+
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw fail("could not replace it: \(String(cString: strerror(errno)))", "check the folder's permissions")
+        }
+        try stop(.renamed)
+        let folderFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if folderFD >= 0 { fsync(folderFD); close(folderFD) }
+        try stop(.folderSynced)
+        return backup
+    }
+
+    /// `20261124T213045Z`.
+    public static func utcTimestamp() -> String {
+        var now = time(nil)
+        var parts = tm()
+        gmtime_r(&now, &parts)
+        func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
+    }
+
+    static func readAll(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = read(fd, &buffer, buffer.count)
+            if count < 0 { if errno == EINTR { continue }; return nil }
+            if count == 0 { return result }
+            result += buffer[..<count]
+        }
+    }
+
+    static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        return writeFully(fd, bytes[...]) && fsync(fd) == 0
+    }
+
+    static func writeFully(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
+        var offset = bytes.startIndex
+        while offset < bytes.endIndex {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 { if errno == EINTR { continue }; return false }
+            offset += written
+        }
+        return true
+    }
+}
