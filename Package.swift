@@ -60,6 +60,7 @@ let package = Package(
             dependencies: [
                 "ADE9000", "MeterCore", "MeterStore", "CLinuxTime",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

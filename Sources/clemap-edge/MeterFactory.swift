@@ -23,7 +23,9 @@ enum MeterFactory {
         let transport: any SPITransport
         if source.simulate {
             let scenario: Scenario
-            if let path = source.scenario {
+            if let inline = source.inlineScenario {
+                scenario = inline
+            } else if let path = source.scenario {
                 do { scenario = try Scenario.load(path: path) } catch { throw CLIError(description: "\(error)", exitCode: 2) }
             } else {
                 scenario = .balanced(voltage: 230, current: 10, angle: 0, frequency: Double(configuration.lineFrequencyHz))

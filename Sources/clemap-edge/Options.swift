@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Logging
+import ADE9000Sim
 import MeterCore
 
 /// Flags every subcommand shares.
@@ -45,6 +46,11 @@ struct MeterSourceOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("Scenario JSON for the simulator (see scenarios/README.md).", valueName: "file"))
     var scenario: String?
+
+    /// A scenario built by a command rather than read from a file (calibrate --simulate).
+    var inlineScenario: Scenario?
+
+    enum CodingKeys: String, CodingKey { case device, simulate, scenario }
 
     func validate() throws {
         if scenario != nil && !simulate { throw ValidationError("--scenario needs --simulate") }

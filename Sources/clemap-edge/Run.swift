@@ -2,6 +2,8 @@
 
 import ArgumentParser
 import Logging
+import ADE9000
+import MeterCalibration
 import MeterCore
 import MeterServices
 import MeterStore
@@ -69,7 +71,8 @@ extension CLEMAPEdge {
                 meter: meter, clock: clock,
                 configuration: SamplingConfiguration(intervalSeconds: Double(configuration.gatheringIntervalSeconds),
                                                      startOnBoundary: simDuration != nil, stopAfter: simDuration),
-                notifier: notifier, logger: logger)
+                notifier: notifier, logger: logger,
+                onStart: { meter in await WiringReport.log(meter: meter, configuration: configuration, logger: logger) })
             let storeLogger = logger
             let storage = StorageService(
                 intervals: sampler.intervals, openStore: { try SQLiteReadingStore(path: dbPath, logger: storeLogger) },
@@ -80,6 +83,7 @@ extension CLEMAPEdge {
                     // Storage first: it starts first and stops last, after the sampler's final row.
                     .init(service: storage, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(service: ConfigReloadService(configuration: configuration, meter: meter, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger)
@@ -91,6 +95,27 @@ extension CLEMAPEdge {
                 throw CLIError(description: "\(error)")
             }
             notifier.notify("STOPPING=1")
+        }
+    }
+}
+
+/// The wiring checks of `calibrate check`, logged once when the service starts.
+enum WiringReport {
+    static func log(meter: Meter, configuration: MeterConfiguration, logger: Logger) async {
+        do {
+            let reading = try await meter.reading(includeEnergy: false, includeTemperature: false)
+            var angles: [Double] = []
+            for register in [Register.ANGL_VA_VB, .ANGL_VB_VC, .ANGL_VA_VC] {
+                angles.append(ZeroCrossingAngle.degrees(UInt16(truncatingIfNeeded: try await meter.driver.read(register)), lineFrequency: reading.freq))
+            }
+            let input = WiringCheck.Input(voltage: reading.phases.map(\.v), current: reading.phases.map(\.i),
+                                          power: reading.phases.map(\.p), voltageAngles: angles, frequency: reading.freq)
+            let findings = WiringCheck.findings(input, nominalFrequency: Double(configuration.lineFrequencyHz),
+                                                currentRating: configuration.currentSensorRating, expectCurrent: false)
+            if findings.isEmpty { logger.info("wiring checks: no findings") }
+            for finding in findings { logger.warning("wiring check: \(finding)") }
+        } catch {
+            logger.warning("wiring checks skipped: the first reading failed", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -35,18 +35,8 @@ public enum ConfigFileWriter {
             if stopAfter == step { throw fail("write stopped after \(step) (test)", "none") }
         }
 
-        var status = stat()
-        guard stat(path, &status) == 0 else {
-            throw fail("cannot be rewritten: \(String(cString: strerror(errno)))", "check the path given to --config")
-        }
-        // Root ignores permission bits; a file with no write bit at all was made read-only on purpose.
-        guard status.st_mode & 0o222 != 0 else {
-            throw fail("is read-only (mode \(String(status.st_mode & 0o777, radix: 8)))", "make it writable (chmod u+w) or copy it and pass the copy to --config")
-        }
-        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        guard access(folder, W_OK) == 0 else {
-            throw fail("its folder \(folder) is not writable (\(String(cString: strerror(errno))))", "run as a user who may write there, or remount the filesystem read-write")
-        }
+        let status = try writableStatus(path)
+        let folder = folderOf(path)
         guard let old = readAll(path) else { throw fail("cannot be read: \(String(cString: strerror(errno)))", "check its permissions") }
         try stop(.checked)
 
@@ -83,6 +73,42 @@ public enum ConfigFileWriter {
         if folderFD >= 0 { fsync(folderFD); close(folderFD) }
         try stop(.folderSynced)
         return backup
+    }
+
+    /// Throws unless `path` can be rewritten: it exists, has a write bit (root ignores permission bits, so a
+    /// file with none was made read-only on purpose), and its folder is writable (not a read-only mount).
+    /// Commands call it before measuring, so a doomed `--write` fails at once and changes nothing.
+    public static func checkWritable(_ path: String) throws(ConfigError) {
+        _ = try writableStatus(path)
+    }
+
+    static func writableStatus(_ path: String) throws(ConfigError) -> stat {
+        func fail(_ detail: String, _ remedy: String) -> ConfigError { ConfigError(.unreadable, file: path, detail: detail, remedy: remedy) }
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw fail("cannot be rewritten: \(String(cString: strerror(errno)))", "check the path given to --config")
+        }
+        guard status.st_mode & 0o222 != 0 else {
+            throw fail("is read-only (mode \(String(status.st_mode & 0o777, radix: 8)))", "make it writable (chmod u+w) or copy it and pass the copy to --config")
+        }
+        let folder = folderOf(path)
+        guard access(folder, W_OK) == 0 else {
+            throw fail("its folder \(folder) is not writable (\(String(cString: strerror(errno))))", "run as a user who may write there, or remount the filesystem read-write")
+        }
+        // access() does not see a read-only mount for root in every case; a probe file does.
+        let probe = "\(folder)/.clemap-edge-write-probe-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw fail("its folder \(folder) is not writable (\(String(cString: strerror(errno))))", "remount the filesystem read-write, or copy the file elsewhere")
+        }
+        close(fd)
+        unlink(probe)
+        return status
+    }
+
+    static func folderOf(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     /// `20261124T213045Z`.

@@ -9,7 +9,7 @@ public import Logging
 /// An actor; `reading()` is the seam later layers (the sampling service, the API) build on.
 public actor Meter {
     public let driver: ADE9000Driver
-    public let scales: [Phase: PhaseScale]
+    public private(set) var scales: [Phase: PhaseScale]
     private let wallClock: @Sendable () -> Double
     private let logger: Logger
     private var lastEnergy: [RawSnapshot.EnergyCodes]?
@@ -30,6 +30,13 @@ public actor Meter {
         let identity = try await driver.initialize()
         lastEnergy = nil
         return identity
+    }
+
+    /// Takes a new calibration and board scale while running (SIGHUP): the registers are written and
+    /// verified between two snapshots, so no sample is lost.
+    public func update(calibration: [Phase: PhaseCalibration], scales: [Phase: PhaseScale]) async throws {
+        try await driver.apply(calibration: calibration)
+        self.scales = scales
     }
 
     /// Reads the chip now.

@@ -51,16 +51,21 @@ public final class SamplingService: Service {
     private var samplesTaken: Int { samples.value }
 
     /// - Parameter meter: a meter whose driver was made with `timestamp: clock.monotonic`.
+    private let onStart: (@Sendable (Meter) async -> Void)?
+
+    /// - Parameter onStart: runs once the chip is set up, before sampling (the service's wiring checks).
     public init(meter: Meter, clock: any ServiceClock, configuration: SamplingConfiguration,
-                notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger) {
+                notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger,
+                onStart: (@Sendable (Meter) async -> Void)? = nil) {
         (intervals, continuation) = AsyncStream.makeStream(of: ClosedInterval.self)
         self.meter = meter; self.clock = clock; self.configuration = configuration
-        self.notifier = notifier; self.logger = logger
+        self.notifier = notifier; self.logger = logger; self.onStart = onStart
     }
 
     public func run() async throws {
         defer { continuation.finish() }
         let identity = try await meter.start()
+        await onStart?(meter)
         notifier.notify("READY=1\nSTATUS=sampling the ADE9000")
         logger.info("sampling", metadata: [
             "chip.part_id": "0x\(String(identity.partID, radix: 16))",
