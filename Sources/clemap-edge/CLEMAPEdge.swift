@@ -28,6 +28,9 @@ struct CLEMAPEdge: AsyncParsableCommand {
         } catch let error as ConfigErrors {
             printError(error.description)
             Glibc.exit(2)
+        } catch let error as ConfigError {
+            printError(error.description)
+            Glibc.exit(2)
         } catch let error as CLIError {
             printError(error.description)
             Glibc.exit(error.exitCode)

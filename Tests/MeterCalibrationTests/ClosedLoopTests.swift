@@ -18,7 +18,12 @@ import Testing
         var phases = Array(repeating: Scenario.PhaseLoad(voltageV: reference.voltage, currentA: reference.current,
                                                          angleDeg: reference.angleDegrees), count: 3)
         if let voltageAngles { for i in 0..<3 { phases[i].voltageAngleDeg = voltageAngles[i] } }
-        let chip = SimulatedADE9000(scenario: Scenario(phases: phases, frontEnd: board, seed: seed), now: clock.now)
+        return try await measure(scenario: Scenario(phases: phases, frontEnd: board, seed: seed), calibration: calibration, seconds: seconds)
+    }
+
+    static func measure(scenario: Scenario, calibration: [Phase: PhaseCalibration], seconds: Double = 10) async throws -> CalibrationMeasurement {
+        let clock = VirtualClock()
+        let chip = SimulatedADE9000(scenario: scenario, now: clock.now)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let driver = ADE9000Driver(transport: chip, setup: ADE9000Setup(calibration: calibration), logger: logger, sleep: clock.sleep)
