@@ -7,7 +7,7 @@ SCENARIO     ?= scenarios/home-day.json
 DEMO_SPEED   ?= 120
 DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
-APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3
+APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev
 
 .PHONY: all deps build release demo read-demo test test-swift test-process bench check clean
 
@@ -36,8 +36,10 @@ demo: build
 read-demo: build
 	$(SWIFT) run --skip-build clemap-edge read --simulate --config $(CONFIG) --scenario scenarios/home-evening.json --count 10 --interval 1
 
-## Every test: unit, simulator end to end, CLI, then the service as a process (kill -9, storage faults).
+## Every test: unit, simulator end to end, CLI, the service as a process (kill -9, storage faults),
+## and the installation (systemd unit, udev rules, make install; the unit also under a real systemd).
 test: test-swift test-process
+	CLEMAP_LIVE_SYSTEMD=1 $(MAKE) --no-print-directory test-install
 
 test-swift: deps
 	$(SWIFT) build --build-tests
@@ -56,3 +58,5 @@ check: test
 
 clean:
 	rm -rf .build out
+
+include mk/install.mk

@@ -14,9 +14,13 @@ extension SPIError {
                 "no such device node: SPI is not enabled (or the path is not /dev/spidev<bus>.<cs>). "
                     + "On Raspberry Pi OS add `dtparam=spi=on` to /boot/firmware/config.txt "
                     + "(or run `sudo raspi-config nonint do_spi 0`), then reboot; or run with --simulate"
-            case .permissionDenied, .notPermitted:
+            case .permissionDenied:
                 "permission denied: the `spi` group grants access to SPI device nodes. "
                     + "Run `sudo usermod -aG spi $USER`, then log out and in again; or run with --simulate"
+            case .notPermitted:
+                // EPERM, not EACCES: a device cgroup (systemd DeviceAllow=) refused it, not the file mode.
+                "not permitted by the service's device list: the systemd unit must allow it (DeviceAllow=char-spi rw), "
+                    + "and the spidev module must be loaded before the service starts (modprobe spidev)"
             default:
                 "cannot open the SPI device node: \(errno)"
             }
