@@ -78,11 +78,19 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
     // MARK: SPITransport
 
     public func transfer(_ frames: [[UInt8]]) throws(SPIError) -> [[UInt8]] {
+        try stampedTransfer(frames, clock: { 0 }).miso
+    }
+
+    /// The chip's own time of the transfer (its `now`), whatever `clock` says: the service passes the
+    /// same clock as `now`, and this way no scheduling hiccup between reading a clock and clocking the
+    /// frames can separate the stamp from the energy counters it labels.
+    public func stampedTransfer(_ frames: [[UInt8]], clock: () -> Double) throws(SPIError) -> (miso: [[UInt8]], at: Double) {
         let t = now()
-        return state.withLock { chip in
+        let miso = state.withLock { chip in
             advance(&chip, to: t)
             return frames.map { chip.transaction($0) }
         }
+        return (miso, t)
     }
 }
 

@@ -7,6 +7,7 @@ import MeterCore
 import MeterServices
 import MeterStore
 import MeterTesting
+import ServiceLifecycleTestKit
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -85,10 +86,14 @@ struct ServiceRig {
         let path = dbPath, storeLogger = logger
         let storage = StorageService(intervals: sampler.intervals, openStore: { try SQLiteReadingStore(path: path, logger: storeLogger) },
                                      clock: clock, intervalSeconds: 60, retentionSeconds: 14 * 86_400, logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await storage.run() }
-            group.addTask { try await sampler.run() }
-            try await group.waitForAll()
+        // As in the service group: the sampler stops by itself, then storage is told to shut down.
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await storage.run() }
+                try await sampler.run()
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
         }
     }
 

@@ -34,6 +34,8 @@ public actor ADE9000Driver {
     private let timestamp: @Sendable () -> Double
     /// What CONFIG1.BURST_EN is believed to be; decides how reads are framed.
     private var burstEnabled = false
+    /// When the first transfer since it was cleared happened (``RawSnapshot/takenAt``).
+    private var lastTransferAt: Double?
     private var temperatureTrim: UInt32 = 0
 
     /// - Parameters:
@@ -185,7 +187,7 @@ public actor ADE9000Driver {
             if includeTemperature { items.append(.single(.TEMP_RSLT)) }
 
             let values: [[UInt32]]
-            let takenAt = timestamp()
+            lastTransferAt = nil
             do {
                 values = try read(items, trailingWrites: includeTemperature
                     ? [Frame.write(.TEMP_CFG, TemperatureConfig.TEMP_EN | TemperatureConfig.TEMP_START)] : [])
@@ -196,6 +198,8 @@ public actor ADE9000Driver {
                 guard state[0][0] & Status1.RSTDONE.rawValue != 0 || state[1][0] & 1 == 0 else { throw ADE9000Error(.crc, subject: "\(device) snapshot", detail: "reads kept failing their CRC while the chip is running", remedy: "check the SPI wiring and ground, lower the SPI clock (spi_speed_hz)") }
                 values = [state[0], state[1]]
             }
+            // The first transfer of the batch read every register; retries re-read only a few.
+            let takenAt = lastTransferAt ?? timestamp()
             let status1 = values[0][0], run = values[1][0]
             if status1 & Status1.RSTDONE.rawValue != 0 || run & 1 == 0 {
                 guard attempt == 0 else {
@@ -340,7 +344,9 @@ public actor ADE9000Driver {
         statistics.transfers += 1
         statistics.transactions += frames.count
         do {
-            return try transport.transfer(frames)
+            let (miso, at) = try transport.stampedTransfer(frames, clock: timestamp)
+            if lastTransferAt == nil { lastTransferAt = at }
+            return miso
         } catch {
             throw ADE9000Error(.bus, subject: device, detail: error.detail,
                                remedy: "check that the SPI device exists and is not used by another program")

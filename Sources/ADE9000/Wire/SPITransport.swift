@@ -20,6 +20,18 @@ public protocol SPITransport: AnyObject, Sendable {
     /// - Returns: MISO bytes of each transaction, each the length of its frame.
     /// - Throws: ``SPIError`` when the bus fails; no later frame is clocked.
     func transfer(_ frames: [[UInt8]]) throws(SPIError) -> [[UInt8]]
+
+    /// Clocks the frames like ``transfer(_:)`` and says when: the moment the chip saw them, on the
+    /// transport's own clock if it has one (the simulator's chip time), else `clock()` read right before
+    /// the bus transfer. Energy is split between minutes by this time, so it must be the chip's moment.
+    func stampedTransfer(_ frames: [[UInt8]], clock: () -> Double) throws(SPIError) -> (miso: [[UInt8]], at: Double)
+}
+
+extension SPITransport {
+    public func stampedTransfer(_ frames: [[UInt8]], clock: () -> Double) throws(SPIError) -> (miso: [[UInt8]], at: Double) {
+        let at = clock()
+        return (try transfer(frames), at)
+    }
 }
 
 /// Marks a transport that is a simulation, so messages can say what to change (a scenario, not wiring).

@@ -44,10 +44,29 @@ public struct IntervalAggregator: Sendable {
         self.jumpTolerance = jumpTolerance
     }
 
+    /// Takes a snapshot from just before the first boundary as the energy baseline, without opening an
+    /// interval: the first interval then starts exactly on the boundary with all its energy.
+    public mutating func prime(_ sample: MeterSample) {
+        precondition(open == nil, "prime before the first add")
+        previous = sample
+    }
+
     /// Adds a sample; returns the intervals it closed (usually none, one at a boundary).
     public mutating func add(_ sample: MeterSample, extraFlags: RowFlags = []) -> [ClosedInterval] {
         var closed: [ClosedInterval] = []
         defer { previous = sample }
+        if open == nil, let prev = previous, !sample.reading.afterChipReset {
+            let boundary = (sample.wall / length).rounded(.down) * length
+            if prev.wall < boundary, abs((sample.wall - prev.wall) - (sample.monotonic - prev.monotonic)) <= jumpTolerance {
+                // Primed: open the interval on the boundary between the baseline and this sample, and give
+                // it the part of the step's energy that falls after the boundary.
+                let fraction = (sample.wall - boundary) / (sample.wall - prev.wall)
+                start(at: boundary, monotonic: sample.monotonic - fraction * (sample.monotonic - prev.monotonic), flags: [])
+                addEnergy(delta(from: prev, to: sample), fraction: fraction)
+                include(sample, extraFlags)
+                return closed
+            }
+        }
         guard let prev = previous, open != nil else {
             start(at: sample.wall, monotonic: sample.monotonic, flags: partialUnlessOnBoundary(sample.wall))
             include(sample, extraFlags)

@@ -72,8 +72,12 @@ public final class SamplingService: Service {
             "interval.seconds": "\(configuration.intervalSeconds)", "sample.period": "\(configuration.samplePeriod)",
         ])
 
-        var aggregator = try await cancelWhenGracefulShutdown { await self.sample() }
-        if let last = aggregator.finish() { continuation.yield(last) }
+        let (finalAggregator, stopBoundary) = try await cancelWhenGracefulShutdown { await self.sample() }
+        var aggregator = finalAggregator
+        // Stopped by --sim-duration: an interval begun at the stop boundary lies outside the run asked for.
+        if let last = aggregator.finish(), stopBoundary.map({ last.monotonicStart < $0 - 1e-6 }) ?? true {
+            continuation.yield(last)
+        }
         let statistics = await meter.driver.statistics
         logger.info("sampling stopped", metadata: [
             "samples": "\(samplesTaken)", "spi.transactions": "\(statistics.transactions)",
@@ -82,16 +86,30 @@ public final class SamplingService: Service {
         ])
     }
 
-    /// The sampling loop; returns the aggregator with the running interval when cancelled or done.
-    private func sample() async -> IntervalAggregator {
+    /// The sampling loop; returns the aggregator with the running interval when cancelled or done, and
+    /// the monotonic stop boundary when it stopped because ``SamplingConfiguration/stopAfter`` was reached.
+    private func sample() async -> (IntervalAggregator, Double?) {
         var aggregator = IntervalAggregator(length: configuration.intervalSeconds)
         let period = configuration.samplePeriod
         // Put ticks on whole wall seconds, so a tick falls right on each interval boundary.
         let wall = clock.wall(), now = clock.monotonic()
         let grid = configuration.startOnBoundary ? configuration.intervalSeconds : period
-        let origin = now + ((wall / grid).rounded(.up) * grid - wall)
+        var origin = now + ((wall / grid).rounded(.up) * grid - wall)
+        // Room for the baseline a few periods ahead, so a late wake-up (at --sim-speed 600 a 2 ms hiccup is
+        // over a simulated second) still lands before the boundary.
+        let lead = 5 * period
+        if configuration.startOnBoundary, origin - lead < now { origin += grid }
         let stopAt = configuration.stopAfter.map { origin + $0 }
         var tick = 0.0, failures = 0, lastWatchdog = -Double.infinity
+        if configuration.startOnBoundary {
+            // A baseline just before the boundary, so the first interval has all its energy.
+            if (try? await clock.sleep(untilMonotonic: origin - lead)) != nil,
+               let reading = try? await meter.reading(includeEnergy: true, includeTemperature: false) {
+                let wallNow = clock.wall() + (reading.takenAt - clock.monotonic())
+                aggregator.prime(MeterSample(monotonic: reading.takenAt, wall: wallNow, reading: reading,
+                                             wallSynchronized: clock.isSynchronized()))
+            }
+        }
 
         while !Task.isCancelled {
             do { try await clock.sleep(untilMonotonic: origin + tick * period) } catch { break }
@@ -125,12 +143,12 @@ public final class SamplingService: Service {
                     _ = try? await meter.start()
                 }
             }
-            if let stopAt, before >= stopAt - 1e-9 { break }
+            if let stopAt, before >= stopAt - 1e-9 { return (aggregator, stopAt) }
             // Next tick; skip ticks already past instead of bunching up.
             let elapsed = (clock.monotonic() - origin) / period
             tick = max(tick + 1, elapsed.rounded(.up))
         }
-        return aggregator
+        return (aggregator, nil)
     }
 }
 

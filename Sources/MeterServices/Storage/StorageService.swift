@@ -80,6 +80,9 @@ public final class StorageService: Service {
         }
         writer.close()
         logger.info("storage stopped", metadata: ["rows.stored": "\(stored)"])
+        // The group shuts services down in reverse order and counts one that returns before its turn as a
+        // failure: having written everything, wait for ours.
+        try? await gracefulShutdown()
     }
 
     /// Labels held rows by the synchronised clock: a row's true start is wall now − (monotonic now −
