@@ -9,7 +9,7 @@ DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
 APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev
 
-.PHONY: all deps build release demo read-demo test test-swift test-process bench check clean
+.PHONY: all deps build release demo read-demo test test-swift test-process test-gpiod2 bench check clean
 
 all: build
 
@@ -38,7 +38,7 @@ read-demo: build
 
 ## Every test: unit, simulator end to end, CLI, the service as a process (kill -9, storage faults),
 ## and the installation (systemd unit, udev rules, make install; the unit also under a real systemd).
-test: test-swift test-process
+test: test-swift test-process test-gpiod2
 	CLEMAP_LIVE_SYSTEMD=1 $(MAKE) --no-print-directory test-install
 
 test-swift: deps
@@ -49,6 +49,10 @@ test-process: deps
 	$(SWIFT) build
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 	python3 -m pytest -q tests/process
+
+## libgpiod 2.x (Debian 13): the CGPIOD shim compiled, linked and run against it, beside the system's 1.6.
+test-gpiod2: deps
+	scripts/libgpiod2/build-v2.sh
 
 ## Benchmark figures for one simulated day (not a test).
 bench: deps

@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "MeterServices",
             dependencies: [
-                "ADE9000", "MeterCore", "MeterStore", "CLinuxTime",
+                "ADE9000", "MeterCore", "MeterStore", "MeterGPIO", "CLinuxTime",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -67,10 +67,19 @@ let package = Package(
         ),
         // What Swift cannot import from <linux/spi/spidev.h>: the ioctl request macros.
         .target(name: "CSpidev"),
+        // libgpiod 1.6 (Debian 12) or 2.x (Debian 13) behind one shim, chosen at compile time.
+        .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        // GPIO logic without hardware: LED patterns, button debounce, output state file, the simulated chip.
+        .target(
+            name: "MeterGPIO",
+            dependencies: ["MeterCore", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
         // Hardware access: Linux spidev.
         .target(
             name: "MeterHAL",
-            dependencies: ["ADE9000", "CSpidev", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["ADE9000", "CSpidev", "CGPIOD", "MeterGPIO", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -81,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "clemap-edge",
             dependencies: [
-                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL", "MeterServices", "MeterStore", "MeterCalibration",
+                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL", "MeterServices", "MeterStore", "MeterCalibration", "MeterGPIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -121,6 +130,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeterGPIOTests",
+            dependencies: ["MeterGPIO", "MeterCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -5,6 +5,8 @@ import Logging
 import ADE9000
 import MeterCalibration
 import MeterCore
+import MeterGPIO
+import Synchronization
 import MeterServices
 import MeterStore
 import ServiceLifecycle
@@ -67,34 +69,69 @@ extension CLEMAPEdge {
             printError("database: \(dbPath)\n  look at it with: sqlite3 \(dbPath) 'SELECT time, l1_p, l2_p, l3_p FROM meter_data ORDER BY time DESC LIMIT 10'")
 
             let notifier = SystemdNotifier()
+            let health = ServiceHealth()
+            // LED and button are for people: at --sim-speed N they keep real time (polling the button every
+            // 10 simulated ms would be 60,000 reads a second at 600x).
+            let gpioClock: any GPIOClock = (simSpeed ?? 1) > 1 ? SystemGPIOClock() : ServiceGPIOClock(clock)
+            let board = Self.openBoard(configuration: configuration, simulate: source.simulate, clock: gpioClock, logger: logger)
+            var readInput: (@Sendable () -> Int?)?
+            if let board, configuration.gpio.inputPinSetup.contains("b") {
+                readInput = { @Sendable in try? board.readInput(.b) }
+            }
             let sampler = SamplingService(
                 meter: meter, clock: clock,
                 configuration: SamplingConfiguration(intervalSeconds: Double(configuration.gatheringIntervalSeconds),
                                                      startOnBoundary: simDuration != nil, stopAfter: simDuration),
-                notifier: notifier, logger: logger,
+                notifier: notifier, logger: logger, health: health, readInput: readInput,
                 onStart: { meter in await WiringReport.log(meter: meter, configuration: configuration, logger: logger) })
             let storeLogger = logger
             let storage = StorageService(
                 intervals: sampler.intervals, openStore: { try SQLiteReadingStore(path: dbPath, logger: storeLogger) },
                 clock: clock, intervalSeconds: Double(configuration.gatheringIntervalSeconds),
-                retentionSeconds: Double(configuration.persistenceIntervalSeconds), notifier: notifier, logger: logger)
+                retentionSeconds: Double(configuration.persistenceIntervalSeconds), notifier: notifier, logger: logger,
+                health: health)
+            let restart = RestartRequest()
+            var boardServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+            if let board {
+                boardServices.append(.init(service: BoardService(board: board, clock: gpioClock, health: health, logger: logger,
+                                                                 requestRestart: { restart.request() })))
+            }
             var groupConfiguration = ServiceGroupConfiguration(
                 services: [
                     // Storage first: it starts first and stops last, after the sampler's final row.
                     .init(service: storage, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup),
                     .init(service: ConfigReloadService(configuration: configuration, meter: meter, logger: logger)),
-                ],
+                ] + boardServices,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger)
             // Below systemd's TimeoutStopSec (30 s).
             groupConfiguration.maximumGracefulShutdownDuration = Duration.seconds(20)
+            let group = ServiceGroup(configuration: groupConfiguration)
+            restart.onRequest { Task { await group.triggerGracefulShutdown() } }
             do {
-                try await ServiceGroup(configuration: groupConfiguration).run()
+                try await group.run()
             } catch {
                 throw CLIError(description: "\(error)")
             }
             notifier.notify("STOPPING=1")
+            if restart.requested {
+                // Everything is written and closed; systemd (Restart=on-failure) starts the service again.
+                throw CLIError(description: "restarting on the reset button's long press", exitCode: ResetButton.restartExitCode)
+            }
+        }
+
+        /// The board's GPIO (simulated with --simulate). A missing chip does not stop metering: the
+        /// service runs without LED, button and outputs and says so once.
+        static func openBoard(configuration: MeterConfiguration, simulate: Bool, clock: any GPIOClock, logger: Logger) -> BoardIO? {
+            do {
+                let backend = try GPIOFactory.open(configuration.gpio, simulate: simulate, clock: clock)
+                return BoardIO(configuration: configuration.gpio, backend: backend,
+                               stateFile: GPIOFactory.stateFile(path: nil, simulate: simulate), logger: logger)
+            } catch {
+                logger.error("GPIO unavailable; metering continues without LED, button and outputs", metadata: ["error": "\(error)"])
+                return nil
+            }
         }
     }
 }
@@ -118,4 +155,16 @@ enum WiringReport {
             logger.warning("wiring checks skipped: the first reading failed", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// A long press of the reset button asks for a clean restart: the group shuts down gracefully, then the
+/// process exits with the restart code.
+final class RestartRequest: Sendable {
+    private let state = Mutex<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+    func onRequest(_ action: @escaping @Sendable () -> Void) { state.withLock { $0.action = action } }
+    func request() {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in s.requested = true; return s.action }
+        action?()
+    }
+    var requested: Bool { state.withLock { $0.requested } }
 }

@@ -52,19 +52,27 @@ public final class SamplingService: Service {
 
     /// - Parameter meter: a meter whose driver was made with `timestamp: clock.monotonic`.
     private let onStart: (@Sendable (Meter) async -> Void)?
+    private let health: ServiceHealth
+    private let readInput: (@Sendable () -> Int?)?
 
-    /// - Parameter onStart: runs once the chip is set up, before sampling (the service's wiring checks).
+    /// - Parameters:
+    ///   - onStart: runs once the chip is set up, before sampling (the service's wiring checks).
+    ///   - health: where the sampler reports meter faults and clock synchronisation.
+    ///   - readInput: GPIO input B, read when an interval closes (`input_b`); nil without GPIO.
     public init(meter: Meter, clock: any ServiceClock, configuration: SamplingConfiguration,
                 notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger,
+                health: ServiceHealth = ServiceHealth(), readInput: (@Sendable () -> Int?)? = nil,
                 onStart: (@Sendable (Meter) async -> Void)? = nil) {
         (intervals, continuation) = AsyncStream.makeStream(of: ClosedInterval.self)
         self.meter = meter; self.clock = clock; self.configuration = configuration
         self.notifier = notifier; self.logger = logger; self.onStart = onStart
+        self.health = health; self.readInput = readInput
     }
 
     public func run() async throws {
         defer { continuation.finish() }
         let identity = try await meter.start()
+        health.set(.starting, false)
         await onStart?(meter)
         notifier.notify("READY=1\nSTATUS=sampling the ADE9000")
         logger.info("sampling", metadata: [
@@ -75,7 +83,8 @@ public final class SamplingService: Service {
         let (finalAggregator, stopBoundary) = try await cancelWhenGracefulShutdown { await self.sample() }
         var aggregator = finalAggregator
         // Stopped by --sim-duration: an interval begun at the stop boundary lies outside the run asked for.
-        if let last = aggregator.finish(), stopBoundary.map({ last.monotonicStart < $0 - 1e-6 }) ?? true {
+        if var last = aggregator.finish(), stopBoundary.map({ last.monotonicStart < $0 - 1e-6 }) ?? true {
+            last.row.inputB = readInput?()
             continuation.yield(last)
         }
         let statistics = await meter.driver.statistics
@@ -125,15 +134,22 @@ public final class SamplingService: Service {
                     failures = 0
                 }
                 samples.increment()
+                let synchronized = clock.isSynchronized()
+                health.set(.clockUnsynchronised, !synchronized)
+                health.set(.meterFault, false)
                 let closed = aggregator.add(MeterSample(monotonic: monotonic, wall: wall, reading: reading,
-                                                        wallSynchronized: clock.isSynchronized()))
-                for interval in closed { continuation.yield(interval) }
+                                                        wallSynchronized: synchronized))
+                for var interval in closed {
+                    interval.row.inputB = readInput?()
+                    continuation.yield(interval)
+                }
                 if let every = notifier.watchdogInterval, monotonic - lastWatchdog >= every / 2 {
                     notifier.notify("WATCHDOG=1")
                     lastWatchdog = monotonic
                 }
             } catch {
                 failures += 1
+                health.set(.meterFault, true)
                 aggregator.flagOpenInterval(.missedSamples)
                 if failures == 1 {
                     logger.error("snapshot failed; retrying every sample", metadata: ["error": "\(error)"])

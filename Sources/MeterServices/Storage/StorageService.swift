@@ -23,6 +23,7 @@ public final class StorageService: Service {
     private let maximumBacklog: Int
     private let notifier: SystemdNotifier
     private let logger: Logger
+    private let health: ServiceHealth
 
     /// - Parameters:
     ///   - intervals: the sampler's output.
@@ -32,7 +33,8 @@ public final class StorageService: Service {
     ///     (default: a week of minutes, about 4 MB).
     public init(intervals: AsyncStream<ClosedInterval>, openStore: @escaping @Sendable () throws -> SQLiteReadingStore,
                 clock: any ServiceClock, intervalSeconds: Double, retentionSeconds: Double, maximumBacklog: Int = 10_080,
-                notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger) {
+                notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger, health: ServiceHealth = ServiceHealth()) {
+        self.health = health
         self.intervals = intervals; self.openStore = openStore; self.clock = clock
         self.intervalSeconds = intervalSeconds; self.retentionSeconds = retentionSeconds
         self.maximumBacklog = maximumBacklog; self.notifier = notifier; self.logger = logger
@@ -59,6 +61,7 @@ public final class StorageService: Service {
             }
             writer.append([interval.row])
             stored += writer.drain()
+            health.set(.storageFault, writer.backlogCount > 0)
             if stored > 0, stored % 60 == 0 { writer.deleteRows(olderThan: Int64(clock.wall() - retentionSeconds)) }
             let row = interval.row
             notifier.notify("STATUS=\(stored) rows stored; last \(row.time): " +
