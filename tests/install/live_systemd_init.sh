@@ -7,10 +7,11 @@
 #   /sys, /proc/sys          read only, so systemd skips udev, sysctl and binfmt; /sys/fs/cgroup is a cgroup2
 #                            mount rooted at the test's own cgroup
 #   no CAP_SYS_TIME, no CAP_SYS_MODULE: timesyncd and modprobe@ are skipped, the clock is never set.
-# Usage: live_systemd_init.sh <work dir> <clemap-edge binary>
+# Usage: live_systemd_init.sh <work dir> <clemap-edge binary> <repository>
 set -eu
 work=$1
 binary=$2
+repo=$3
 
 mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys
 mount -t cgroup2 -o nosuid,nodev,noexec cgroup2 /sys/fs/cgroup
@@ -21,8 +22,11 @@ for dir in etc var usr/local; do
     mkdir -p "$work/upper/$dir" "$work/work/$dir"
     mount -t overlay overlay -o "lowerdir=/$dir,upperdir=$work/upper/$dir,workdir=$work/work/$dir" "/$dir"
 done
-# The binary must stay reachable after /tmp is covered (and under the unit's PrivateTmp=).
+# The binary and the files `make install` reads must stay reachable after /tmp is covered (the repository
+# may itself live under /tmp, as in a CI clone) and under the unit's PrivateTmp=.
 cp "$binary" /run/clemap-edge.bin
+mkdir -p /run/clemap-src
+cp -a "$repo/Makefile" "$repo/mk" "$repo/systemd" "$repo/udev" "$repo/calibration" "$repo/scripts" /run/clemap-src/
 
 mount -t tmpfs -o mode=0755,nosuid tmpfs /dev
 mknod -m 666 /dev/null c 1 3

@@ -73,7 +73,7 @@ class Machine:
         self.work = work
         self.process = subprocess.Popen(
             ["unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "--cgroup",
-             "--propagation", "private", "--mount-proc", "bash", str(INIT), str(work), str(binary)],
+             "--propagation", "private", "--mount-proc", "bash", str(INIT), str(work), str(binary), str(REPO)],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=lambda: procs.write_text(str(os.getpid())))
         self.pid1 = 0
         try:
@@ -118,7 +118,8 @@ def machine(tmp_path_factory, binary):
     machine = Machine(tmp_path_factory.mktemp("live"), binary)
     try:
         # The documented steps (mk/install.mk post-install), DESTDIR empty: into the overlays.
-        machine.sh(f"make --no-print-directory -C {REPO} -f {REPO}/mk/install.mk install "
+        # The init copied the install inputs to /run/clemap-src: the repository may be under the covered /tmp.
+        machine.sh(f"make --no-print-directory -C /run/clemap-src -f /run/clemap-src/mk/install.mk install "
                    f"BIN=/run/clemap-edge.bin")
         machine.sh("systemd-sysusers /usr/local/lib/sysusers.d/clemap-edge.conf")
         machine.sh("systemctl daemon-reload")
