@@ -36,6 +36,8 @@ public actor ADE9000Driver {
     private var burstEnabled = false
     /// When the first transfer since it was cleared happened (``RawSnapshot/takenAt``).
     private var lastTransferAt: Double?
+    /// When the `together` items of the last ``read(_:trailingWrites:framing:together:)`` were read.
+    private var togetherAt: Double?
     private var temperatureTrim: UInt32 = 0
 
     /// - Parameters:
@@ -65,7 +67,7 @@ public actor ADE9000Driver {
     public func probe() throws -> ChipIdentity {
         // CRC_SPI framing works whatever BURST_EN is (a left-over from an earlier run, say).
         let partFrames = [Frame.read(.PART_ID, withCRC: false), Frame.read(.CRC_SPI, withCRC: false)]
-        let miso = try clock(partFrames)
+        let miso = try clock(partFrames).miso
         let partID = Frame.value(in: miso[0], width: .bits32)
         if partID == 0xFFFF_FFFF || partID == 0 {
             let why = partID == 0 ? "all zeros: MISO held low" : "all ones: MISO pulled up, nothing driving it"
@@ -188,9 +190,13 @@ public actor ADE9000Driver {
 
             let values: [[UInt32]]
             lastTransferAt = nil
+            togetherAt = nil
+            // The energy registers must come from one transfer, whose time labels them: a retry of one re-reads all.
+            let energyItems = Set(items.indices.filter { items[$0].register.name.contains("HR_HI") })
             do {
                 values = try read(items, trailingWrites: includeTemperature
-                    ? [Frame.write(.TEMP_CFG, TemperatureConfig.TEMP_EN | TemperatureConfig.TEMP_START)] : [])
+                    ? [Frame.write(.TEMP_CFG, TemperatureConfig.TEMP_EN | TemperatureConfig.TEMP_START)] : [],
+                    together: energyItems)
             } catch ADE9000Error.Code.crc {
                 // A reset clears BURST_EN, so the burst comes back framed the other way and never checks out.
                 // STATUS1 and RUN read through CRC_SPI check out either way: ask them before giving up.
@@ -198,8 +204,8 @@ public actor ADE9000Driver {
                 guard state[0][0] & Status1.RSTDONE.rawValue != 0 || state[1][0] & 1 == 0 else { throw ADE9000Error(.crc, subject: "\(device) snapshot", detail: "reads kept failing their CRC while the chip is running", remedy: "check the SPI wiring and ground, lower the SPI clock (spi_speed_hz)") }
                 values = [state[0], state[1]]
             }
-            // The first transfer of the batch read every register; retries re-read only a few.
-            let takenAt = lastTransferAt ?? timestamp()
+            // The transfer that read the energy counters (the first one of the batch unless they needed a retry).
+            let takenAt = togetherAt ?? lastTransferAt ?? timestamp()
             let status1 = values[0][0], run = values[1][0]
             if status1 & Status1.RSTDONE.rawValue != 0 || run & 1 == 0 {
                 guard attempt == 0 else {
@@ -300,9 +306,12 @@ public actor ADE9000Driver {
 
     // MARK: - Framing and CRC
 
-    /// Reads the items in one transport call, CRC-checks each, and reads again only those that failed.
+    /// Reads the items in one transport call, CRC-checks each, and reads again only those that failed —
+    /// or, when one of the `together` items failed, all of them, so they always come from one transfer
+    /// (its time is left in `togetherAt`).
     /// - Returns: per item, its words (one for `.single`, `count` for `.burst`).
-    func read(_ items: [ReadItem], trailingWrites: [[UInt8]] = [], framing: ReadItem.Framing? = nil) throws -> [[UInt32]] {
+    func read(_ items: [ReadItem], trailingWrites: [[UInt8]] = [], framing: ReadItem.Framing? = nil,
+              together: Set<Int> = []) throws -> [[UInt32]] {
         let framing = framing ?? (burstEnabled ? .crcRegister : .appendedCRC)
         var results = [[UInt32]?](repeating: nil, count: items.count)
         var pending = Array(items.indices)
@@ -317,7 +326,7 @@ public actor ADE9000Driver {
             }
             frames += writes
             writes = []
-            let miso = try clock(frames)
+            let (miso, at) = try clock(frames)
             var failed: [Int] = []
             for (index, span) in zip(pending, spans) {
                 if let words = items[index].decode(Array(miso[span]), framing) {
@@ -327,6 +336,10 @@ public actor ADE9000Driver {
                 }
             }
             statistics.crcMismatches += failed.count
+            let groupPending = !together.isEmpty && !together.isDisjoint(with: pending)
+            if groupPending {
+                if together.isDisjoint(with: failed) { togetherAt = at } else { failed = Array(Set(failed).union(together)).sorted() }
+            }
             if failed.isEmpty { return results.map { $0! } }
             logger.debug("CRC mismatch, reading again", metadata: [
                 "spi.device": "\(device)", "register.name": "\(items[failed[0]].register.name)", "reads.failed": "\(failed.count)",
@@ -339,14 +352,15 @@ public actor ADE9000Driver {
             remedy: "check the SPI wiring and ground, lower the SPI clock (spi_speed_hz), or check that no other program uses the bus")
     }
 
-    /// One transport call; counts it.
-    private func clock(_ frames: [[UInt8]]) throws -> [[UInt8]] {
+    /// One transport call; counts it. - Returns: the MISO bytes and when the transfer happened.
+    @discardableResult
+    private func clock(_ frames: [[UInt8]]) throws -> (miso: [[UInt8]], at: Double) {
         statistics.transfers += 1
         statistics.transactions += frames.count
         do {
             let (miso, at) = try transport.stampedTransfer(frames, clock: timestamp)
             if lastTransferAt == nil { lastTransferAt = at }
-            return miso
+            return (miso, at)
         } catch {
             throw ADE9000Error(.bus, subject: device, detail: error.detail,
                                remedy: "check that the SPI device exists and is not used by another program")
