@@ -218,3 +218,19 @@ def test_signal_mid_minute_writes_the_partial_row_and_exits_0(start_service, wor
     sampling_stopped, _ = service.wait_for(r"sampling stopped", timeout=1, what="sampling stopped")
     storage_stopped, _ = service.wait_for(r"storage stopped", timeout=1, what="storage stopped")
     assert sampling_stopped < storage_stopped
+
+
+def test_a_noisy_bus_moves_no_energy_between_minutes(start_service, workdir: Path):
+    """1 % of reads corrupted on the wire (scenarios/faults-noisy-bus.json): the reads are repeated, and
+    the energy counters of each snapshot still come from one transfer with one time stamp, so every whole
+    minute holds 2300 W × 60 s, however late a retry ran."""
+    db = workdir / "data_gathering.db"
+    service = start_service(db, scenario_name="faults-noisy-bus", speed=300, duration=600)
+    assert service.wait(timeout=60) == 0, service.describe()
+    assert count_lines(service, r"spi\.crc_mismatches=[1-9]") == 1, "no read was corrupted: the fault did not fire"
+    rows = meter_rows(db)
+    assert len(rows) == 10
+    for t, row in rows.items():
+        for phase in PHASE:
+            assert _within(column(row, f"{phase}_p"), WATTS, 0.001), f"row {t} {phase}_p {column(row, f'{phase}_p')}"
+            assert _within(column(row, f"{phase}_wh_imp"), MINUTE_WH, 0.002), f"row {t} {phase}_wh_imp"
