@@ -34,6 +34,17 @@ struct ChipState {
     var transactions = 0
     /// Wall seconds minus simulated seconds, for the daily schedules of scenario loads; nil without a wall clock.
     var wallOffset: Double?
+    /// The model at the current sample, built once for all the words a transfer reads; cleared whenever
+    /// time moves, a register is written or the scenario changes.
+    var modelCache: Model?
+
+    /// The physical model now (cached).
+    mutating func currentModel() -> Model {
+        if let modelCache { return modelCache }
+        let model = Model(state: self)
+        modelCache = model
+        return model
+    }
     /// DSP sample at which a scheduled silent reset happens.
     var scheduledReset: Int64?
     var resetAfterSeconds: Double?
@@ -55,6 +66,7 @@ struct ChipState {
 
     /// Power-up or reset: every register to its DS Table 6 value, RUN = 0, RSTDONE set (DS p.62).
     mutating func reset() {
+        modelCache = nil
         registers = [:]
         for register in Register.all where register.access != .readOnly || register.resetValue != 0 {
             registers[register.address] = register.resetValue
@@ -94,7 +106,8 @@ struct ChipState {
     }
 
     private mutating func runDSP(samples count: Int64) {
-        defer { sample += count }
+        modelCache = nil
+        defer { sample += count; modelCache = nil }
         guard isRunning, let runStart = runStartSample else { return }
         let model = Model(state: self)
 
@@ -172,7 +185,7 @@ struct ChipState {
                 }
             }
             if address == 0x418 + UInt16(p.rawValue) { return period() }
-            if address == 0x485 + UInt16(p.rawValue) { return isRunning ? Model(state: self).phases[p.rawValue].angleCount : 0 }
+            if address == 0x485 + UInt16(p.rawValue) { return isRunning ? currentModel().phases[p.rawValue].angleCount : 0 }
         }
         switch address {
         case Register.COM_PERIOD.address: return period()
@@ -200,7 +213,7 @@ struct ChipState {
 
     private mutating func measurement(_ quantity: String, _ phase: Phase) -> UInt32 {
         guard isRunning else { return 0 }
-        let model = Model(state: self).phases[phase.rawValue]
+        let model = currentModel().phases[phase.rawValue]
         let noise = scenario.noiseLSB ?? 2
         func noisy(_ value: Double) -> Double {
             noise > 0 ? value + Double.random(in: -noise...noise, using: &random) : value

@@ -35,7 +35,10 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
     }
 
     private func advance(_ chip: inout ChipState, to t: Double) {
-        if let wall { chip.wallOffset = wall() - t }
+        if let wall {
+            let offset = wall() - t
+            if chip.wallOffset != offset { chip.wallOffset = offset; chip.modelCache = nil }
+        }
         chip.advance(to: t)
     }
 
@@ -48,6 +51,7 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
             advance(&chip, to: t)
             chip.scenario = scenario
             chip.frontEnd = scenario.frontEnd ?? .nibV3
+            chip.modelCache = nil
         }
     }
 
@@ -159,6 +163,7 @@ extension ChipState {
 
     /// A register write with the chip's side effects (DS Table 7).
     mutating func write(_ address: UInt16, _ value: UInt32) {
+        modelCache = nil
         let locked = registers[Register.WR_LOCK.address] == 1
         if locked, address <= 0x073 || (0x400...0x4FE).contains(address), address != Register.WR_LOCK.address { return }
         switch address {
