@@ -78,12 +78,19 @@ import Testing
         let board = Self.boards[index]
         let shipped = try MeterConfiguration.load(path: Fixtures.shippedConfig)
         let calibrated = try await Self.calibrate(board: board, starting: shipped)
+        var worst = (v: 0.0, i: 0.0, p: 0.0, q: 0.0, angle: 0.0)
+        defer {
+            // One line per board, for the record: the largest error of each kind over phases and references.
+            print("closed-loop board \(index): max |V| \(worst.v) %, |I| \(worst.i) %, |P| \(worst.p) % of S, |Q| \(worst.q) % of S, |angle| \(worst.angle)°")
+        }
         for reference in [CalibrationReference(voltage: 230, current: 10, angleDegrees: 0),
                           CalibrationReference(voltage: 230, current: 10, angleDegrees: 60),
                           CalibrationReference(voltage: 240, current: 16, angleDegrees: 60)] {
             let measurement = try await Self.measure(board: board, reference: reference, calibration: calibrated.calibration, seed: 7)
             let check = CalibrationCheck(calibrator: Calibrator(configuration: calibrated), reference: reference, measurement: measurement)
             for e in check.phases {
+                worst = (max(worst.v, abs(e.voltagePercent)), max(worst.i, abs(e.currentPercent)), max(worst.p, abs(e.activePercent)),
+                         max(worst.q, abs(e.reactivePercent)), max(worst.angle, abs(e.angleDegrees)))
                 let where_ = "board \(index) \(e.phase) at \(reference.angleDegrees)°"
                 #expect(abs(e.voltagePercent) < 0.05, "\(where_): V \(e.voltagePercent) %")
                 #expect(abs(e.currentPercent) < 0.05, "\(where_): I \(e.currentPercent) %")
