@@ -118,3 +118,19 @@ import Testing
         #expect(abs(rows[1].energy[0].whImport - 2300.0 / 60) < 1e-6) // the chip counted it all the same
     }
 }
+
+extension IntervalAggregatorTests {
+    @Test func aRowMissingSnapshotsIsFlaggedButKeepsItsEnergy() {
+        var aggregator = IntervalAggregator(length: 60, samplePeriod: 1)
+        let load = Load()
+        var rows: [MinuteRow] = []
+        // Minute 0 loses 5 ticks (a stalled sampler), minute 1 loses one (within the allowance).
+        for t in (0...125).filter({ !(10...14).contains($0) && $0 != 70 }) {
+            rows += aggregator.add(load.reading(at: Double(t), wall: epoch + Double(t))).map(\.row)
+        }
+        #expect(rows.count == 2)
+        #expect(rows[0].samples == 55 && rows[0].flags == .missedSamples)
+        #expect(rows[1].samples == 59 && rows[1].flags.isEmpty)
+        #expect(abs(rows[0].energy[0].whImport - 2300.0 / 60) < 1e-6)
+    }
+}

@@ -19,6 +19,9 @@ public import MeterCore
 public struct IntervalAggregator: Sendable {
     public let length: Double
     public let jumpTolerance: Double
+    /// Seconds between snapshots, when known: a row with more than one snapshot fewer than its duration
+    /// allows is flagged `missedSamples` (its means use fewer snapshots; its energy is exact all the same).
+    public let samplePeriod: Double?
 
     private struct Open {
         var time: Int64
@@ -38,10 +41,11 @@ public struct IntervalAggregator: Sendable {
     /// - Parameters:
     ///   - length: interval in seconds (`gathering_interval_sec`), ≥ 1.
     ///   - jumpTolerance: wall-clock disagreement with the monotonic clock, in seconds, taken as a jump.
-    public init(length: Double, jumpTolerance: Double = 2) {
+    public init(length: Double, jumpTolerance: Double = 2, samplePeriod: Double? = nil) {
         precondition(length >= 1)
         self.length = length
         self.jumpTolerance = jumpTolerance
+        self.samplePeriod = samplePeriod
     }
 
     /// Takes a snapshot from just before the first boundary as the energy baseline, without opening an
@@ -173,6 +177,12 @@ public struct IntervalAggregator: Sendable {
         open!.samples += 1
     }
 
+    private func missedSamples(_ samples: Int, in duration: Double) -> Bool {
+        guard samples > 0 else { return true }
+        guard let samplePeriod, samplePeriod > 0 else { return false }
+        return Double(samples) < (duration / samplePeriod).rounded(.down) - 1
+    }
+
     private func close(atMonotonic end: Double) -> ClosedInterval {
         let interval = open!
         let duration = max(0, end - interval.monotonicStart)
@@ -189,7 +199,7 @@ public struct IntervalAggregator: Sendable {
         }
         let row = MinuteRow(time: interval.time, durationSeconds: duration, phases: phases,
                             freq: n > 0 ? interval.freqSum / n : .nan, energy: interval.energy,
-                            samples: interval.samples, flags: interval.samples == 0 ? interval.flags.union(.missedSamples) : interval.flags,
+                            samples: interval.samples, flags: missedSamples(interval.samples, in: duration) ? interval.flags.union(.missedSamples) : interval.flags,
                             temperature: interval.temperatureCount > 0 ? interval.temperatureSum / Double(interval.temperatureCount) : nil)
         return ClosedInterval(row: row, monotonicStart: interval.monotonicStart, wallSynchronized: interval.synchronized)
     }

@@ -98,7 +98,7 @@ public final class SamplingService: Service {
     /// The sampling loop; returns the aggregator with the running interval when cancelled or done, and
     /// the monotonic stop boundary when it stopped because ``SamplingConfiguration/stopAfter`` was reached.
     private func sample() async -> (IntervalAggregator, Double?) {
-        var aggregator = IntervalAggregator(length: configuration.intervalSeconds)
+        var aggregator = IntervalAggregator(length: configuration.intervalSeconds, samplePeriod: configuration.samplePeriod)
         let period = configuration.samplePeriod
         // Put ticks on whole wall seconds, so a tick falls right on each interval boundary.
         let wall = clock.wall(), now = clock.monotonic()
