@@ -24,11 +24,12 @@ public struct Faults: Sendable, Hashable {
     public static let none = Faults()
 }
 
-/// SplitMix64: small, seedable, and the same sequence on every platform.
-struct SplitMix64: RandomNumberGenerator, Sendable {
+/// SplitMix64: small, seedable, and the same sequence on every platform (the simulator's noise and faults;
+/// tests use it for repeatable random boards).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
