@@ -31,7 +31,7 @@ enum MeterFactory {
                 scenario = .balanced(voltage: 230, current: 10, angle: 0, frequency: Double(configuration.lineFrequencyHz))
             }
             let origin = ContinuousClock.now
-            transport = SimulatedADE9000(scenario: scenario, deviceName: "simulator", wall: wallClock, now: simulatedSeconds ?? {
+            transport = SimulatedADE9000(scenario: scenario, deviceName: "simulator", wall: wallClock ?? unixSeconds, now: simulatedSeconds ?? {
                 let elapsed = ContinuousClock.now - origin
                 let (seconds, attoseconds) = elapsed.components
                 return Double(seconds) + Double(attoseconds) * 1e-18
