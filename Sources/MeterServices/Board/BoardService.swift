@@ -67,6 +67,8 @@ public final class BoardService: Service {
                 await group.waitForAll()
             }
         }
+        // Returning before the group's shutdown reaches us would count as a failure: wait for our turn.
+        try? await gracefulShutdown()
     }
 
     /// The LED state for a set of conditions: the most urgent one.
