@@ -306,41 +306,34 @@ public actor ADE9000Driver {
 
     // MARK: - Framing and CRC
 
-    /// Reads the items in one transport call, CRC-checks each, and reads again only those that failed —
-    /// or, when one of the `together` items failed, all of them, so they always come from one transfer
-    /// (its time is left in `togetherAt`).
+    /// Reads the items in one transport call, CRC-checks each, and reads again only those that failed.
+    ///
+    /// The `together` items (a snapshot's energy counters) should come from one transfer, whose time then
+    /// labels them (`togetherAt`). When a retry split them over several transfers, the whole group is read
+    /// again, up to `attempts` times; if no clean read of all of them comes back, the values stand and the
+    /// latest of their transfers' times is used (off by the retry's delay, about a millisecond on a real bus).
     /// - Returns: per item, its words (one for `.single`, `count` for `.burst`).
     func read(_ items: [ReadItem], trailingWrites: [[UInt8]] = [], framing: ReadItem.Framing? = nil,
               together: Set<Int> = []) throws -> [[UInt32]] {
         let framing = framing ?? (burstEnabled ? .crcRegister : .appendedCRC)
         var results = [[UInt32]?](repeating: nil, count: items.count)
+        var times = [Double](repeating: 0, count: items.count)
         var pending = Array(items.indices)
         var writes = trailingWrites
         for _ in 0..<max(1, setup.attempts) {
-            var frames: [[UInt8]] = []
-            var spans: [Range<Int>] = []
-            for index in pending {
-                let itemFrames = items[index].frames(framing)
-                spans.append(frames.count..<(frames.count + itemFrames.count))
-                frames += itemFrames
-            }
-            frames += writes
+            let (words, at) = try transfer(items, pending, framing: framing, writes: writes)
             writes = []
-            let (miso, at) = try clock(frames)
             var failed: [Int] = []
-            for (index, span) in zip(pending, spans) {
-                if let words = items[index].decode(Array(miso[span]), framing) {
-                    results[index] = words
-                } else {
-                    failed.append(index)
-                }
+            for (index, value) in zip(pending, words) {
+                if let value { results[index] = value; times[index] = at } else { failed.append(index) }
             }
             statistics.crcMismatches += failed.count
-            let groupPending = !together.isEmpty && !together.isDisjoint(with: pending)
-            if groupPending {
-                if together.isDisjoint(with: failed) { togetherAt = at } else { failed = Array(Set(failed).union(together)).sorted() }
+            if failed.isEmpty {
+                if !together.isEmpty {
+                    togetherAt = try regroup(items, together: together, framing: framing, results: &results, times: times)
+                }
+                return results.map { $0! }
             }
-            if failed.isEmpty { return results.map { $0! } }
             logger.debug("CRC mismatch, reading again", metadata: [
                 "spi.device": "\(device)", "register.name": "\(items[failed[0]].register.name)", "reads.failed": "\(failed.count)",
             ])
@@ -350,6 +343,39 @@ public actor ADE9000Driver {
         throw ADE9000Error(.crc, subject: "\(device) \(register)",
             detail: "the CRC did not match the data in \(setup.attempts) reads in a row",
             remedy: "check the SPI wiring and ground, lower the SPI clock (spi_speed_hz), or check that no other program uses the bus")
+    }
+
+    /// Makes the `together` items one transfer's values if a retry split them; returns their time.
+    private func regroup(_ items: [ReadItem], together: Set<Int>, framing: ReadItem.Framing,
+                         results: inout [[UInt32]?], times: [Double]) throws -> Double {
+        let group = together.sorted()
+        let groupTimes = Set(group.map { times[$0] })
+        if groupTimes.count == 1 { return groupTimes.first! }
+        for _ in 0..<max(1, setup.attempts) {
+            let (words, at) = try transfer(items, group, framing: framing, writes: [])
+            let clean = words.compactMap { $0 }
+            statistics.crcMismatches += words.count - clean.count
+            if clean.count == group.count {
+                for (index, value) in zip(group, clean) { results[index] = value }
+                return at
+            }
+        }
+        return groupTimes.max()!
+    }
+
+    /// Clocks the frames of `indices` (and `writes`) in one transfer; per item its words, nil on a CRC mismatch.
+    private func transfer(_ items: [ReadItem], _ indices: [Int], framing: ReadItem.Framing,
+                          writes: [[UInt8]]) throws -> (words: [[UInt32]?], at: Double) {
+        var frames: [[UInt8]] = []
+        var spans: [Range<Int>] = []
+        for index in indices {
+            let itemFrames = items[index].frames(framing)
+            spans.append(frames.count..<(frames.count + itemFrames.count))
+            frames += itemFrames
+        }
+        frames += writes
+        let (miso, at) = try clock(frames)
+        return (zip(indices, spans).map { index, span in items[index].decode(Array(miso[span]), framing) }, at)
     }
 
     /// One transport call; counts it. - Returns: the MISO bytes and when the transfer happened.
