@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the simulated meter is connected to: the grid, the loads, and the board's analog front end.
 ///
@@ -90,7 +93,9 @@ public struct Scenario: Codable, Sendable, Hashable {
     public static func load(path: String) throws(ScenarioError) -> Scenario {
         let data: Data
         do { data = try Data(contentsOf: URL(filePath: path)) } catch {
-            throw ScenarioError(path: path, detail: "cannot be read (\(error))",
+            // The POSIX reason, not the whole CocoaError: "No such file or directory".
+            let reason = access(path, R_OK) == 0 ? "\(error)" : String(cString: strerror(errno))
+            throw ScenarioError(path: path, detail: "cannot be read: \(reason)",
                                 remedy: "check the path given to --scenario")
         }
         return try decode(data, source: path)

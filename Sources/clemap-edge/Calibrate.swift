@@ -111,13 +111,7 @@ enum CalibrationRun {
     }
 
     static func jsonEscape(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+        text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
     }
 }
 
@@ -266,7 +260,7 @@ extension CLEMAPEdge.Calibrate {
                     }
                     let change = CalibrationChange(phase: p, kind: kind, old: 0, new: value)
                     var words = change.effect(lineFrequency: frequency).split(separator: "→").last.map { String($0).trimmingSpaces } ?? ""
-                    if kind != .irmsos, kind != .vrmsos, kind != .wattos, kind != .varos, let cut = words.range(of: " (") {
+                    if kind != .irmsos, kind != .vrmsos, kind != .wattos, kind != .varos, let cut = words.firstRange(of: " (") {
                         words = String(words[..<cut.lowerBound])
                     }
                     print("  \(p.line.uppercased())  \(change.key) = \(value)   \(words)")
@@ -277,15 +271,6 @@ extension CLEMAPEdge.Calibrate {
 }
 
 extension String {
-    func range(of needle: String) -> Range<String.Index>? {
-        var index = startIndex
-        while index < endIndex {
-            if self[index...].hasPrefix(needle) { return index..<self.index(index, offsetBy: needle.count) }
-            index = self.index(after: index)
-        }
-        return nil
-    }
-
     var trimmingSpaces: String {
         var s = Substring(self)
         while s.first == " " { s = s.dropFirst() }

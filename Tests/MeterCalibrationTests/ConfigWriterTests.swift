@@ -10,25 +10,6 @@ import Glibc
 /// The atomic config rewrite: a write stopped after any step leaves the old file or the new one, never a
 /// mix; a missing or read-only file is refused and nothing changes.
 @Suite struct ConfigWriterTests {
-    final class Folder {
-        let path: String
-        init() {
-            var template = Array("/tmp/clemap-edge-cfg-XXXXXX".utf8CString)
-            path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        }
-        deinit { _ = system("chattr -i '\(path)'/* 2>/dev/null; rm -rf '\(path)'") }
-        func files() -> [String] {
-            guard let dir = opendir(path) else { return [] }
-            defer { closedir(dir) }
-            var names: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                if name != "." && name != ".." { names.append(name) }
-            }
-            return names.sorted()
-        }
-    }
-
     static func read(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
@@ -38,8 +19,8 @@ import Glibc
         return text
     }
 
-    func prepared() throws -> (Folder, INIDocument, String, String) {
-        let folder = Folder()
+    func prepared() throws -> (TemporaryFolder, INIDocument, String, String) {
+        let folder = TemporaryFolder(prefix: "clemap-edge-cfg")
         let path = folder.path + "/config.ini"
         let original = try #require(Self.read(Fixtures.shippedConfig))
         let file = fopen(path, "w")!
@@ -78,7 +59,7 @@ import Glibc
         let different = zip(oldLines, newLines).filter { $0 != $1 }
         #expect(different.count == 1)
         #expect(different.first?.1 == "calib_aigain = 2070000")
-        #expect(folder.files() == ["config.ini", "config.ini.bak-20261124T000000Z"]) // no temporary left
+        #expect(folder.names() == ["config.ini", "config.ini.bak-20261124T000000Z"]) // no temporary left
     }
 
     @Test func aReadOnlyFileIsRefusedAndUnchanged() throws {
@@ -88,7 +69,7 @@ import Glibc
         let error = #expect(throws: ConfigError.self) { try ConfigFileWriter.write(edited) }
         #expect(error?.description.contains("read-only") == true)
         #expect(Self.read(path) == original)
-        #expect(folder.files() == ["config.ini"])
+        #expect(folder.names() == ["config.ini"])
     }
 
     @Test func aFolderOnAReadOnlyMountIsRefusedAndUnchanged() throws {
@@ -112,6 +93,6 @@ import Glibc
         unlink(folder.path + "/config.ini")
         let error = #expect(throws: ConfigError.self) { try ConfigFileWriter.write(edited) }
         #expect(error?.description.contains(folder.path + "/config.ini") == true)
-        #expect(folder.files().isEmpty)
+        #expect(folder.names().isEmpty)
     }
 }

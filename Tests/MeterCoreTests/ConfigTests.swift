@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import ADE9000
 import MeterCore
+import MeterTesting
 import Testing
 
 #if canImport(Glibc)
@@ -35,42 +36,6 @@ private func readFile(_ path: String) -> String {
     return String(decoding: bytes, as: UTF8.self)
 }
 
-/// A real directory from mkdtemp; files written into it are removed at deinit.
-private final class TemporaryDirectory {
-    let path: String
-    private var files: [String] = []
-    private var folders: [String] = []
-
-    init() {
-        var template = Array("/tmp/clemap-config-tests.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed")
-        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    /// Writes `text` to `name` (which may contain one folder level) and returns the full path.
-    @discardableResult
-    func write(_ name: String, _ text: String) -> String {
-        let full = path + "/" + name
-        if let slash = name.lastIndex(of: "/") {
-            let folder = path + "/" + name[..<slash]
-            if mkdir(folder, 0o755) == 0 { folders.append(folder) }
-        }
-        let file = fopen(full, "wb")!
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        fclose(file)
-        files.append(full)
-        return full
-    }
-
-    deinit {
-        for file in files { unlink(file) }
-        for folder in folders.reversed() { rmdir(folder) }
-        rmdir(path)
-    }
-}
-
 private let referenceText = readFile(referencePath)
 
 /// The reference file with the line `key = …` replaced by `replacement` (or removed when nil).
@@ -90,7 +55,7 @@ private func line(of key: String, in text: String) -> Int {
 }
 
 /// Loads `text` from a real file; returns the configuration or the errors.
-private func load(_ text: String, in dir: TemporaryDirectory, name: String = "config.ini")
+private func load(_ text: String, in dir: TemporaryFolder, name: String = "config.ini")
     -> (config: MeterConfiguration?, errors: [ConfigError], path: String) {
     let path = dir.write(name, text)
     do { return (try MeterConfiguration.load(path: path), [], path) } catch { return (nil, error.errors, path) }
@@ -323,7 +288,7 @@ extension ConfigTests {
     @Suite("MeterConfiguration: validation and errors")
     struct Validation {
         @Test func missingKeyNamesTheSectionHeaderLine() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let (config, errors, path) = load(reference(replacing: "calib_bvgain", with: nil), in: dir)
             #expect(config == nil)
             let e = try #require(errors.first)
@@ -337,7 +302,7 @@ extension ConfigTests {
         }
 
         @Test func missingSectionHasNoLine() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             var text = referenceText
             for key in ["[DATA_GATHERING_MODULE]", "gathering_interval_sec = 60", "persistence_interval_sec = 1209600",
                         "db_path = DB/data_gathering.db"] {
@@ -351,7 +316,7 @@ extension ConfigTests {
         }
 
         @Test func badNumberNamesTheKeyLine() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let (_, errors, path) = load(reference(replacing: "calib_aigain", with: "calib_aigain = 2069224x"), in: dir)
             let e = try #require(errors.first)
             #expect(errors.count == 1)
@@ -377,7 +342,7 @@ extension ConfigTests {
             ("persistence_interval_sec", "-5", .outOfRange), ("db_path", "", .badValue),
         ])
         func rejectsBadValue(_ key: String, _ value: String, _ code: ConfigError.Code) throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let text = reference(replacing: key, with: "\(key) = \(value)")
             let (_, errors, _) = load(text, in: dir)
             #expect(errors.map(\.code) == [code])
@@ -393,7 +358,7 @@ extension ConfigTests {
             ("calib_awattos", "2147483647", true), ("calib_avaros", "-2147483648", true),
         ])
         func registerLimits(_ key: String, _ value: String, _ accepted: Bool) throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let (config, errors, _) = load(reference(replacing: key, with: "\(key) = \(value)"), in: dir)
             #expect((config != nil) == accepted)
             if !accepted {
@@ -403,7 +368,7 @@ extension ConfigTests {
         }
 
         @Test func outOfRangeGainSaysTypo() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let (_, errors, path) = load(reference(replacing: "calib_aigain", with: "calib_aigain = 90000000"), in: dir)
             let e = try #require(errors.first)
             #expect(e.code == .outOfRange)
@@ -416,7 +381,7 @@ extension ConfigTests {
         /// The phcal0 bounds follow DS eq. 4 at the configured frequency: −15° … +ω (2.25° at 50 Hz, 2.7° at 60 Hz).
         @Test(arguments: [50.0, 60.0])
         func phaseCompensationBounds(_ hz: Double) throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let upper = Int(phcalRegister(degrees: 360 * hz / 8000, hz: hz).rounded())
             #expect(upper == 1 << 27)
             let lower = Int(phcalRegister(degrees: -15, hz: hz).rounded(.up))
@@ -436,7 +401,7 @@ extension ConfigTests {
         }
 
         @Test func phaseCompensationBeyondPlus2Point25AtFiftyHertz() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let register = Int(phcalRegister(degrees: 2.5, hz: 50))  // fine at 60 Hz (limit 2.7°), not at 50 Hz
             let (_, errors, _) = load(reference(replacing: "calib_bphcal0", with: "calib_bphcal0 = \(register)"), in: dir)
             #expect(errors.map(\.code) == [.outOfRange])
@@ -446,7 +411,7 @@ extension ConfigTests {
         }
 
         @Test func summaryInvertsPhaseCompensation() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             // DS values (ade9000.md §3.5): −1° → −24,412,285 and +2° → 107,377,249 at 50 Hz.
             #expect(Int(phcalRegister(degrees: -1, hz: 50).rounded()) == -24_412_285)
             #expect(Int(phcalRegister(degrees: 2, hz: 50).rounded()) == 107_377_249)
@@ -458,7 +423,7 @@ extension ConfigTests {
         }
 
         @Test func unknownKeyIsKeptAndReported() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let text = reference(replacing: "nib_version", with: "nib_version = 3\nfavourite_colour = green")
             let (config, errors, _) = load(text + "\n[EXTRA]\nthing = 1\n", in: dir)
             #expect(errors.isEmpty)
@@ -473,7 +438,7 @@ extension ConfigTests {
         }
 
         @Test func allErrorsAreCollected() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             var text = reference(replacing: "calib_aigain", with: "calib_aigain = 2069224x")
             text = text.replacing("cha_vrms = 1.3294291998883081e-05", with: "cha_vrms = -1")
             let (_, errors, path) = load(text, in: dir)
@@ -489,7 +454,7 @@ extension ConfigTests {
         }
 
         @Test func pinUsedTwiceIsAConflict() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let text = reference(replacing: "led_pin", with: "led_pin = 21")
             let (_, errors, _) = load(text, in: dir)
             #expect(errors.map(\.code) == [.conflict])
@@ -498,7 +463,7 @@ extension ConfigTests {
         }
 
         @Test func inputAPinRequiredOnlyWhenFitted() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let text = reference(replacing: "input_pin_setup", with: "input_pin_setup = ab")
             #expect(load(text, in: dir).errors.map(\.key) == ["pin_in_a"])
             let fitted = load(text.replacing("pin_in_b = 16", with: "pin_in_b = 16\npin_in_a = 12"), in: dir)
@@ -509,7 +474,7 @@ extension ConfigTests {
             ("DB/data_gathering.db", "/DB/data_gathering.db"), ("./x.db", "/x.db"), ("/var/lib/clemap/x.db", nil),
         ])
         func relativeDBPathResolvesAgainstTheConfigFolder(_ dbPath: String, _ suffix: String?) throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let text = reference(replacing: "db_path", with: "db_path = \(dbPath)")
             let config = try #require(load(text, in: dir, name: "etc/config.ini").config)
             #expect(config.dbPath == dbPath)
@@ -517,7 +482,7 @@ extension ConfigTests {
         }
 
         @Test func optionalKeysOfOurs() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let extra = "nib_version = 3\nline_frequency_hz = 60\nspi_device = /dev/spidev1.0\nspi_speed_hz = 1000000\nspi_mode = 0"
             var text = reference(replacing: "nib_version", with: extra)
             text = text.replacing("reset_button_pin = 7", with: "reset_button_pin = 7\ngpio_chip = gpiochip4")
@@ -529,7 +494,7 @@ extension ConfigTests {
         }
 
         @Test func missingFileIsUnreadable() throws {
-            let dir = TemporaryDirectory()
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
             for path in [dir.path + "/nope.ini", dir.path] {
                 let error = #expect(throws: ConfigErrors.self) { try MeterConfiguration.load(path: path) }
                 let e = try #require(error?.errors.first)

@@ -48,16 +48,6 @@ final class VirtualServiceClock: ServiceClock {
     }
 }
 
-/// A temporary folder, removed when the value goes away.
-final class TemporaryFolder {
-    let path: String
-    init() {
-        var template = Array("/tmp/clemap-edge-test-XXXXXX".utf8CString)
-        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    }
-    deinit { _ = system("rm -rf '\(path)'") }
-}
-
 /// The whole service on a virtual clock: simulated chip, driver, meter, sampler, storage, real SQLite file.
 struct ServiceRig {
     let clock: VirtualServiceClock

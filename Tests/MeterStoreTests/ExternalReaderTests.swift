@@ -2,6 +2,7 @@
 import Logging
 import MeterCore
 @testable import MeterStore
+import MeterTesting
 import Testing
 
 /// The query of the original readers (original-system.md §4); it must keep working and return watts.

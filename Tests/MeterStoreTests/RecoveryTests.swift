@@ -3,6 +3,7 @@ import ADE9000
 import Logging
 import MeterCore
 @testable import MeterStore
+import MeterTesting
 import Testing
 
 @Suite("Damaged, newer and read-only files")

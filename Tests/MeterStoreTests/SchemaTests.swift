@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
 @testable import MeterStore
+import MeterTesting
 import Testing
 
 /// The vocabulary, written out here on purpose (not taken from `Columns`): the file layout other programs rely on.

@@ -4,6 +4,7 @@ import Logging
 import MeterCore
 @testable import MeterStore
 import Synchronization
+import MeterTesting
 import Testing
 
 #if canImport(Glibc)
@@ -13,28 +14,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-
-/// A real folder from mkdtemp, removed with everything in it at deinit.
-final class TemporaryFolder {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/clemap-store-tests.XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        precondition(made != nil, "mkdtemp failed: errno \(errno)")
-        path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
-    /// `<folder>/<name>`.
-    func file(_ name: String) -> String { path + "/" + name }
-
-    /// The names in `folder` (default: this folder), sorted.
-    func names(in folder: String? = nil) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: folder ?? path)) ?? []).sorted()
-    }
-}
 
 func bytes(of path: String) -> [UInt8]? {
     FileManager.default.contents(atPath: path).map { Array($0) }
