@@ -15,7 +15,9 @@ let package = Package(
         .executable(name: "clemap-edge", targets: ["clemap-edge"]),
         .library(name: "ADE9000", targets: ["ADE9000"]),
         .library(name: "ADE9000Sim", targets: ["ADE9000Sim"]),
-        .library(name: "MeterCore", targets: ["MeterCore"]),
+        .library(name: "MeterReadings", targets: ["MeterReadings"]),
+        .library(name: "MeterConfig", targets: ["MeterConfig"]),
+        .library(name: "MeterApp", targets: ["MeterApp"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -24,100 +26,128 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
-        // Chip facts and the driver, written against `SPITransport`. No I/O.
+        // What Swift cannot import from <sys/timex.h>.
+        .target(name: "CLinuxTime"),
+        // The one clock protocol (monotonic + wall + synchronised + sleep) and the machine's clocks.
+        .target(name: "MeterClock", dependencies: ["CLinuxTime"], swiftSettings: swiftSettings),
+        // Durable file writes: atomic replace (temp, fsync, rename, fsync folder), folder creation. POSIX only.
+        .target(name: "MeterFiles", swiftSettings: swiftSettings),
+        // Chip facts and the driver, written against `SPITransport` and `MeterClock`. No I/O.
         .target(
             name: "ADE9000",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["MeterClock", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The virtual chip. Imports only the register table of `ADE9000`, never its framing or maths.
-        .target(name: "ADE9000Sim", dependencies: ["ADE9000"], swiftSettings: swiftSettings),
-        // config.ini, the SI reading vocabulary, and the meter built from driver + board scale.
+        .target(name: "ADE9000Sim", dependencies: ["ADE9000", "MeterClock"], swiftSettings: swiftSettings),
+        // The vocabulary: SI readings and minute rows under the `meter_data` column names, their JSON and text
+        // forms, and the meter that turns the driver's codes into readings.
         .target(
-            name: "MeterCore",
+            name: "MeterReadings",
             dependencies: ["ADE9000", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // GPIO logic without hardware: pins, LED patterns, button debounce, output state file, the simulated chip.
+        .target(
+            name: "MeterGPIO",
+            dependencies: ["MeterClock", "MeterFiles", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        // config.ini: parse, validate into each module's settings, explain, rewrite atomically.
+        .target(
+            name: "MeterConfig",
+            dependencies: ["ADE9000", "MeterReadings", "MeterGPIO", "MeterFiles", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The system libsqlite3 (Debian libsqlite3-dev), confined to one module.
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // Minute rows in SQLite: schema, migrations, WAL, retention, lifetime totals, read API.
+        // The store: minute rows in SQLite (WAL, a writer and a pool of readers), per-feature migrations,
+        // retention that asks the features' claims, lifetime totals.
         .target(
             name: "MeterStore",
-            dependencies: ["MeterCore", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ADE9000", "MeterReadings", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Calibration from reference measurements: the steps, wiring checks, the config rewrite.
         .target(
             name: "MeterCalibration",
-            dependencies: ["ADE9000", "MeterCore", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings
-        ),
-        // What Swift cannot import from <sys/timex.h>.
-        .target(name: "CLinuxTime"),
-        // The long-running parts: sampling into interval rows, storage with an in-memory backlog, systemd notify.
-        .target(
-            name: "MeterServices",
-            dependencies: [
-                "ADE9000", "MeterCore", "MeterStore", "MeterGPIO", "CLinuxTime",
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["ADE9000", "MeterClock", "MeterReadings", "MeterConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // What Swift cannot import from <linux/spi/spidev.h>: the ioctl request macros.
         .target(name: "CSpidev"),
         // libgpiod 1.6 (Debian 12) or 2.x (Debian 13) behind one shim, chosen at compile time.
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
-        // GPIO logic without hardware: LED patterns, button debounce, output state file, the simulated chip.
-        .target(
-            name: "MeterGPIO",
-            dependencies: ["MeterCore", .product(name: "Logging", package: "swift-log")],
-            exclude: ["README.md"],
-            swiftSettings: swiftSettings
-        ),
-        // Hardware access: Linux spidev.
+        // Hardware access: Linux spidev and libgpiod.
         .target(
             name: "MeterHAL",
             dependencies: ["ADE9000", "CSpidev", "CGPIOD", "MeterGPIO", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
+        // The long-running parts: the live hub, sampling into final rows, storage with backlog and spill,
+        // board (LED, button), calibration reload, systemd notify.
         .target(
-            name: "MeterTesting",
-            dependencies: ["ADE9000", "ADE9000Sim", "MeterCore"],
-            swiftSettings: swiftSettings
-        ),
-        .executableTarget(
-            name: "clemap-edge",
+            name: "MeterServices",
             dependencies: [
-                "ADE9000", "ADE9000Sim", "MeterCore", "MeterHAL", "MeterServices", "MeterStore", "MeterCalibration", "MeterGPIO",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ADE9000", "MeterClock", "MeterFiles", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ADE9000Tests", dependencies: ["ADE9000", "MeterTesting"], swiftSettings: swiftSettings),
+        // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
+        .target(name: "MeterTesting", swiftSettings: swiftSettings),
+        // The one place that builds the service from a configuration: `run` and the tests call it.
+        .target(
+            name: "MeterApp",
+            dependencies: [
+                "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
+                "MeterHAL", "MeterCalibration", "MeterServices",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "clemap-edge",
+            dependencies: [
+                "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterHAL", "MeterServices",
+                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ADE9000Tests", dependencies: ["ADE9000", "MeterClock", "MeterTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ADE9000SimTests",
-            dependencies: ["ADE9000", "ADE9000Sim", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ADE9000", "ADE9000Sim", "MeterClock", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "MeterCoreTests",
-            dependencies: ["ADE9000", "ADE9000Sim", "MeterCore", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            name: "MeterConfigTests",
+            dependencies: ["ADE9000", "MeterConfig", "MeterGPIO", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MeterReadingsTests",
+            dependencies: ["ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MeterStoreTests",
-            dependencies: ["MeterStore", "MeterCore", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MeterStore", "MeterReadings", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MeterServicesTests",
             dependencies: [
-                "MeterServices", "MeterStore", "MeterCore", "ADE9000", "ADE9000Sim", "MeterTesting",
+                "MeterApp", "MeterServices", "MeterStore", "MeterReadings", "MeterConfig", "MeterClock", "ADE9000", "ADE9000Sim",
+                "MeterTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -126,13 +156,14 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterCalibrationTests",
-            dependencies: ["MeterCalibration", "MeterCore", "ADE9000", "ADE9000Sim", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MeterCalibration", "MeterConfig", "MeterReadings", "MeterClock", "ADE9000", "ADE9000Sim", "MeterTesting",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),
+        .testTarget(name: "MeterHALTests", dependencies: ["MeterHAL", "MeterGPIO", "CSpidev", "ADE9000"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeterGPIOTests",
-            dependencies: ["MeterGPIO", "MeterCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MeterGPIO", "MeterConfig", "MeterClock", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),

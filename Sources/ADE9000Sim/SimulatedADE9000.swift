@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
+public import MeterClock
 import Synchronization
 
 /// A virtual ADE9000 on a virtual SPI bus: it receives the bytes a driver clocks out and answers the
@@ -14,31 +15,28 @@ import Synchronization
 /// the CRC of all data bytes sent in the last read (for a burst, of the whole burst: our reading of
 /// "the data sent on MISO during the last register read", to be confirmed on silicon, ade9000.md §7).
 ///
-/// Time: `now` returns simulated seconds (monotonic). Energy accumulates at 8 kSPS of that time.
+/// Time: the clock's monotonic seconds; energy accumulates at 8 kSPS of them. Its wall clock places the
+/// scenario's daily load schedules.
 public final class SimulatedADE9000: SimulatedBus, Sendable {
     public let deviceName: String
     private let state: Mutex<ChipState>
-    private let now: @Sendable () -> Double
-    private let wall: (@Sendable () -> Double)?
+    private let clock: any MeterClock
 
     /// - Parameters:
     ///   - scenario: the grid, loads and board.
     ///   - deviceName: how errors name this bus.
-    ///   - now: simulated seconds; tests pass a virtual clock, `--simulate` the real one.
-    ///   - wall: Unix seconds at the same moment, for the daily schedules of the scenario's loads.
-    public init(scenario: Scenario, deviceName: String = "simulator", wall: (@Sendable () -> Double)? = nil,
-                now: @escaping @Sendable () -> Double) {
+    ///   - clock: the meter's clock (tests pass a virtual one; `run --simulate` the service's).
+    public init(scenario: Scenario, deviceName: String = "simulator", clock: any MeterClock) {
         self.deviceName = deviceName
-        self.now = now
-        self.wall = wall
+        self.clock = clock
         self.state = Mutex(ChipState(scenario: scenario))
     }
 
+    private func now() -> Double { clock.monotonic() }
+
     private func advance(_ chip: inout ChipState, to t: Double) {
-        if let wall {
-            let offset = wall() - t
-            if chip.wallOffset != offset { chip.wallOffset = offset; chip.modelCache = nil }
-        }
+        let offset = clock.wall(atMonotonic: t) - t
+        if chip.wallOffset != offset { chip.wallOffset = offset; chip.modelCache = nil }
         chip.advance(to: t)
     }
 

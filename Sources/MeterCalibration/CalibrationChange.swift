@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
+import MeterReadings
 
 /// One register a calibration step would change, with its effect in plain words.
 public struct CalibrationChange: Sendable, Hashable {
@@ -26,11 +27,11 @@ public struct CalibrationChange: Sendable, Hashable {
         case .igain, .vgain, .pgain:
             let what = kind == .igain ? "current gain" : kind == .vgain ? "voltage gain" : "power gain"
             let before = (Gain.multiplier(old) - 1) * 100, after = (Gain.multiplier(new) - 1) * 100
-            return "\(signed(before, 3)) % → \(signed(after, 3)) % \(what) (\(signed(after - before, 3)) %)"
+            return "\(DecimalText.signed(before, 3)) % → \(DecimalText.signed(after, 3)) % \(what) (\(DecimalText.signed(after - before, 3)) %)"
         case .phcal0:
             let before = PhaseCompensation.degrees(register: old, lineFrequency: lineFrequency)
             let after = PhaseCompensation.degrees(register: new, lineFrequency: lineFrequency)
-            return "\(signed(before, 3))° → \(signed(after, 3))° phase compensation (\(signed(after - before, 3))°)"
+            return "\(DecimalText.signed(before, 3))° → \(DecimalText.signed(after, 3))° phase compensation (\(DecimalText.signed(after - before, 3))°)"
         case .irmsos, .vrmsos:
             return "\(old) → \(new) (× 2^15 added to the squared RMS)"
         case .wattos, .varos:
@@ -51,17 +52,4 @@ public struct CalibrationChange: Sendable, Hashable {
         case .varos: calibration.varos = new
         }
     }
-}
-
-/// `+1.234`, `−0.500` with a true minus sign.
-func signed(_ value: Double, _ decimals: Int) -> String {
-    var scale = 1.0
-    for _ in 0..<decimals { scale *= 10 }
-    let rounded = (abs(value) * scale).rounded() / scale
-    var text = String(rounded)
-    if let dot = text.firstIndex(of: ".") {
-        let have = text.distance(from: dot, to: text.endIndex) - 1
-        text += String(repeating: "0", count: max(0, decimals - have))
-    }
-    return (value < 0 && rounded != 0 ? "−" : "+") + text
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
-public import MeterCore
+public import MeterReadings
+import MeterConfig
 #if canImport(Glibc)
 import Glibc
 #endif

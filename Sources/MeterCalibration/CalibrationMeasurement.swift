@@ -2,6 +2,7 @@
 
 public import ADE9000
 import Logging
+public import MeterClock
 
 /// What the chip measured over a calibration window, per phase, in chip codes.
 public struct CalibrationMeasurement: Sendable {
@@ -28,10 +29,10 @@ public struct CalibrationMeasurement: Sendable {
     /// Reads snapshots every `period` for `seconds` and averages them.
     /// - Parameters:
     ///   - driver: an initialised driver.
-    ///   - sleep: waits between snapshots (a virtual clock's in tests).
+    ///   - clock: waits between snapshots on it (a virtual clock in tests).
     ///   - progress: called with 0…1 after each snapshot.
     public static func take(driver: ADE9000Driver, seconds: Double, period: Double = 0.1,
-                            sleep: @Sendable (Duration) async throws -> Void,
+                            clock: any MeterClock,
                             progress: (Double) -> Void = { _ in }) async throws -> CalibrationMeasurement {
         let count = max(2, Int((seconds / period).rounded()))
         var first: RawSnapshot?, last: RawSnapshot?
@@ -41,7 +42,7 @@ public struct CalibrationMeasurement: Sendable {
         var energy = [[Double]](repeating: [0, 0], count: 3)
         var frequencySum = 0.0
         for index in 0..<count {
-            if index > 0 { try await sleep(.milliseconds(Int64(period * 1000))) }
+            if index > 0 { try await clock.sleep(for: .milliseconds(Int64(period * 1000))) }
             let snapshot = try await driver.snapshot(includeEnergy: true)
             if snapshot.reinitialised { first = nil; energy = [[Double]](repeating: [0, 0], count: 3) }
             for p in Phase.allCases {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
-public import MeterCore
+public import MeterReadings
+public import MeterConfig
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -61,7 +62,7 @@ public struct Calibrator: Sendable {
             let error = CalibrationMath.angleError(activeEnergy: m.activeEnergy, reactiveEnergy: m.reactiveEnergy,
                                                    referenceDegrees: reference.angleDegrees)
             guard let phcal = CalibrationMath.phaseCompensation(current: c.phcal0, angleError: error, lineFrequency: lineFrequency) else {
-                throw outOfRange(phase, "the phase error of \(signed(error, 2))° needs a compensation outside the chip's −15° … +\(signed(PhaseCompensation.maximumDegrees(lineFrequency: lineFrequency), 2).dropFirst())° range (DS p.31)")
+                throw outOfRange(phase, "the phase error of \(DecimalText.signed(error, 2))° needs a compensation outside the chip's −15° … +\(DecimalText.signed(PhaseCompensation.maximumDegrees(lineFrequency: lineFrequency), 2).dropFirst())° range (DS p.31)")
             }
             changes.append(CalibrationChange(phase: phase, kind: .phcal0, old: c.phcal0, new: phcal))
         }
@@ -108,7 +109,7 @@ public struct Calibrator: Sendable {
             let expectedI = reference.current / k.ampsPerLSB
             if reference.current == 0, m.irms * k.ampsPerLSB > rating * 0.01 {
                 throw CalibrationError(.wrongLoad, subject: phase.line.uppercased(),
-                    detail: "\(fixed(m.irms * k.ampsPerLSB, 3)) A flows, but the offset step without --current needs no load",
+                    detail: "\(DecimalText.fixed(m.irms * k.ampsPerLSB, 3)) A flows, but the offset step without --current needs no load",
                     remedy: "disconnect the load, or pass the small current that flows with --current")
             }
             if reference.current > 0 { try checkLoad(phase, measured: m.irms, expected: expectedI, what: "current") }
@@ -151,12 +152,12 @@ public struct Calibrator: Sendable {
             let fullScaleAmps = FullScale.rms * k.ampsPerLSB, fullScaleVolts = FullScale.rms * k.voltsPerLSB
             if reference.current > rating * 2 || reference.current > fullScaleAmps * 0.9 {
                 throw CalibrationError(.beyondRating, subject: "reference",
-                    detail: "\(reference.current) A is beyond the current sensor (rated \(rating) A, ADC full scale \(fixed(fullScaleAmps, 1)) A)",
-                    remedy: "calibrate at about half the rating, e.g. \(fixed(rating / 4, 0))–\(fixed(rating / 2, 0)) A")
+                    detail: "\(reference.current) A is beyond the current sensor (rated \(rating) A, ADC full scale \(DecimalText.fixed(fullScaleAmps, 1)) A)",
+                    remedy: "calibrate at about half the rating, e.g. \(DecimalText.fixed(rating / 4, 0))–\(DecimalText.fixed(rating / 2, 0)) A")
             }
             if reference.voltage > fullScaleVolts * 0.9 || reference.voltage <= 0 {
                 throw CalibrationError(.beyondRating, subject: "reference",
-                    detail: "\(reference.voltage) V does not fit the voltage input (full scale \(fixed(fullScaleVolts, 1)) V)",
+                    detail: "\(reference.voltage) V does not fit the voltage input (full scale \(DecimalText.fixed(fullScaleVolts, 1)) V)",
                     remedy: "use the nominal mains voltage, e.g. 230 V")
             }
         }
@@ -165,7 +166,7 @@ public struct Calibrator: Sendable {
     private func checkLoad(_ phase: Phase, measured: Double, expected: Double, what: String) throws(CalibrationError) {
         guard measured >= expected * CalibrationLimits.minimumLoadFraction else {
             throw CalibrationError(.wrongLoad, subject: phase.line.uppercased(),
-                detail: "the measured \(what) is \(fixed(measured / expected * 100, 1)) % of the reference: no \(what == "current" ? "load" : "voltage") connected, or the wrong phase",
+                detail: "the measured \(what) is \(DecimalText.fixed(measured / expected * 100, 1)) % of the reference: no \(what == "current" ? "load" : "voltage") connected, or the wrong phase",
                 remedy: "connect the reference to \(phase.line.uppercased()) and check its value, then run the step again")
         }
     }
@@ -173,7 +174,7 @@ public struct Calibrator: Sendable {
     private func checkSteady(_ phase: Phase, _ spread: Double, _ what: String) throws(CalibrationError) {
         guard spread <= CalibrationLimits.maximumSpread else {
             throw CalibrationError(.unstable, subject: phase.line.uppercased(),
-                detail: "the \(what) moved by \(fixed(spread * 100, 2)) % during the measurement (limit \(fixed(CalibrationLimits.maximumSpread * 100, 1)) %)",
+                detail: "the \(what) moved by \(DecimalText.fixed(spread * 100, 2)) % during the measurement (limit \(DecimalText.fixed(CalibrationLimits.maximumSpread * 100, 1)) %)",
                 remedy: "use a steady reference source and load, and switch other loads off")
         }
     }
@@ -185,4 +186,3 @@ public struct Calibrator: Sendable {
 }
 
 /// `value` with `decimals` digits.
-func fixed(_ value: Double, _ decimals: Int) -> String { Reading.fixed(value, decimals: decimals) }

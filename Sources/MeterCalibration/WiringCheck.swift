@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
+import MeterReadings
 
 /// Something about the installation a technician should look at.
 public struct WiringFinding: Sendable, Hashable, CustomStringConvertible {
@@ -51,7 +52,7 @@ public enum WiringCheck {
             let apparent = input.voltage[i] * amps
             if amps > currentRating * 0.02, watts < 0, apparent > 0, abs(watts) / apparent > 0.3 {
                 findings.append(.init(kind: .reversedCurrentTransformer, phase: phase,
-                    message: "active power is negative (\(Int(watts.rounded())) W with \(fixed(amps, 2)) A flowing): the current transformer is mounted backwards (arrow must point to the load), unless this phase really feeds the grid"))
+                    message: "active power is negative (\(Int(watts.rounded())) W with \(DecimalText.fixed(amps, 2)) A flowing): the current transformer is mounted backwards (arrow must point to the load), unless this phase really feeds the grid"))
             }
             if expectCurrent, amps < currentRating * 0.005 {
                 findings.append(.init(kind: .voltageWithoutCurrent, phase: phase,
@@ -71,7 +72,7 @@ public enum WiringCheck {
         }
         if abs(input.frequency - nominalFrequency) > 1 {
             findings.append(.init(kind: .frequencyOutOfRange, phase: nil,
-                message: "line frequency \(fixed(input.frequency, 3)) Hz is more than 1 Hz from the nominal \(Int(nominalFrequency)) Hz: check line_frequency_hz in config.ini, or the supply"))
+                message: "line frequency \(DecimalText.fixed(input.frequency, 3)) Hz is more than 1 Hz from the nominal \(Int(nominalFrequency)) Hz: check line_frequency_hz in config.ini, or the supply"))
         }
         return findings
     }

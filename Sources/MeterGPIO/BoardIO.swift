@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 public import Logging
-public import MeterCore
+
 import Synchronization
 
 /// A function of the board's GPIO, as `[GPIO_SERVICE]` assigns it a pin.
@@ -63,7 +63,7 @@ public enum InputChannel: String, Sendable, Hashable, CaseIterable {
 /// - ``isResetButtonPressed()``
 public final class BoardIO: Sendable {
     /// `[GPIO_SERVICE]`.
-    public let configuration: MeterConfiguration.GPIO
+    public let configuration: GPIOPins
     /// The chip.
     public let backend: any GPIOBackend
     /// Where output states persist; `nil` keeps them in memory only (outputs then start off).
@@ -78,7 +78,7 @@ public final class BoardIO: Sendable {
     ///   - stateFile: The output state file (default path: ``OutputStateFile/defaultPath``).
     ///   - consumer: The consumer name the kernel shows for each line (`gpioinfo`), suffixed with the function.
     ///   - logger: Where warnings go.
-    public init(configuration: MeterConfiguration.GPIO, backend: any GPIOBackend, stateFile: OutputStateFile?,
+    public init(configuration: GPIOPins, backend: any GPIOBackend, stateFile: OutputStateFile?,
                 consumer: String = "clemap-edge", logger: Logger) {
         self.configuration = configuration; self.backend = backend; self.stateFile = stateFile
         self.consumer = consumer; self.logger = logger
@@ -208,7 +208,7 @@ public final class BoardIO: Sendable {
     }
 }
 
-extension MeterConfiguration.GPIO {
+extension GPIOPins {
     /// The line offset (BCM GPIO) of a function, or `nil` when it is not fitted: outputs and inputs count
     /// only if `output_pin_setup` / `input_pin_setup` list their letter; the LED and the button always do.
     public func offset(of function: GPIOFunction) -> Int? {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 public import Logging
-import MeterCore
+public import MeterClock
 
 /// One row of the self-test table.
 public struct GPIOSelftestCheck: Sendable, Hashable {
@@ -26,13 +26,13 @@ public struct GPIOSelftestRunner: Sendable {
     public var minimumPatternSeconds = 1.0
 
     private let board: BoardIO
-    private let clock: any GPIOClock
+    private let clock: any MeterClock
     private let logger: Logger
 
     /// - Parameters:
     ///   - board: The board's lines over an opened chip; lines not yet requested are requested by ``run(interactiveTimeout:prompt:)``.
     ///   - clock: Times LED steps and the wait for the button.
-    public init(board: BoardIO, clock: any GPIOClock, logger: Logger) {
+    public init(board: BoardIO, clock: any MeterClock, logger: Logger) {
         self.board = board; self.clock = clock; self.logger = logger
     }
 
@@ -83,7 +83,7 @@ public struct GPIOSelftestRunner: Sendable {
             logger.debug("LED pattern", metadata: ["led.state": "\(state)", "repetitions": "\(repetitions)"])
             for _ in 0..<repetitions {
                 for step in pattern.steps {
-                    let started = clock.now()
+                    let started = clock.monotonic()
                     do {
                         try board.backend.set(offset: offset, level: step.on)
                         let read = try board.backend.get(offset: offset)
@@ -93,7 +93,7 @@ public struct GPIOSelftestRunner: Sendable {
                                             + "(pattern \(state)). Fix: check that led_pin is the LED's GPIO")
                         }
                         steps += 1
-                        try await clock.sleep(until: started + Double(step.milliseconds) / 1000)
+                        try await clock.sleep(untilMonotonic: started + Double(step.milliseconds) / 1000)
                     } catch {
                         return .init(name: "status LED patterns", passed: false, detail: "\(error) (pattern \(state))")
                     }

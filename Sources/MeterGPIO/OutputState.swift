@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MeterFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,56 +114,10 @@ public struct OutputStateFile: Sendable, Hashable {
     /// Stores `states` atomically (temp file, fsync, rename, fsync of the folder); creates the folder if missing.
     /// - Throws: ``GPIOError`` `.stateFile`; the previous file is then unchanged.
     public func save(_ states: OutputStates) throws(GPIOError) {
-        let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        try makeFolder(folder.isEmpty ? "/" : folder)
-        let temporary = "\(path).tmp.\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            let code = errno
-            throw failure("cannot create \(temporary): \(describe(code))", errno: code, remedy: Self.writeRemedy(code))
-        }
-        var done = false
-        defer { if !done { unlink(temporary) } }
-        var bytes = Array(Self.render(states).utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                _ = Glibc.close(fd)
-                throw failure("cannot write \(temporary): \(describe(code))", errno: code, remedy: Self.writeRemedy(code))
-            }
-            offset += count
-        }
-        if fsync(fd) != 0 {
-            let code = errno
-            _ = Glibc.close(fd)
-            throw failure("fsync of \(temporary) failed: \(describe(code))", errno: code, remedy: "check the storage")
-        }
-        _ = Glibc.close(fd)
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            throw failure("cannot rename \(temporary) over it: \(describe(code))", errno: code, remedy: Self.writeRemedy(code))
-        }
-        done = true
-        // The rename is durable once the folder's entry is on disk.
-        let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderFD >= 0 {
-            _ = fsync(folderFD)
-            _ = Glibc.close(folderFD)
-        }
-    }
-
-    private func makeFolder(_ folder: String) throws(GPIOError) {
-        var existing = stat()
-        if stat(folder, &existing) == 0 { return }
-        if let parent = folder.lastIndex(of: "/").map({ String(folder[..<$0]) }), !parent.isEmpty {
-            try makeFolder(parent)
-        }
-        if mkdir(folder, 0o755) != 0 && errno != EEXIST {
-            let code = errno
-            throw failure("cannot create the folder \(folder): \(describe(code))", errno: code, remedy: Self.writeRemedy(code))
+        do {
+            try AtomicFile.write(Array(Self.render(states).utf8), to: path, mode: 0o644, createFolder: true)
+        } catch {
+            throw failure("cannot be written: \(error.detail)", errno: error.errno, remedy: Self.writeRemedy(error.errno))
         }
     }
 

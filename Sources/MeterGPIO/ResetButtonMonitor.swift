@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 public import Logging
+public import MeterClock
 
 /// Polls the reset button line and reports ``ResetButtonEvent``s.
 ///
@@ -19,7 +20,7 @@ public struct ResetButtonMonitor: Sendable {
 
     private let backend: any GPIOBackend
     private let offset: Int
-    private let clock: any GPIOClock
+    private let clock: any MeterClock
     private let debounce: Double
     private let logger: Logger
 
@@ -28,7 +29,7 @@ public struct ResetButtonMonitor: Sendable {
     ///   - offset: The button's line (`reset_button_pin`).
     ///   - clock: Times the polling and the press durations.
     ///   - debounce: Seconds a level must hold (default 30 ms).
-    public init(backend: any GPIOBackend, offset: Int, clock: any GPIOClock,
+    public init(backend: any GPIOBackend, offset: Int, clock: any MeterClock,
                 debounce: Double = ResetButton.debounceSeconds, logger: Logger) {
         self.backend = backend; self.offset = offset; self.clock = clock; self.debounce = debounce; self.logger = logger
     }
@@ -42,10 +43,10 @@ public struct ResetButtonMonitor: Sendable {
         var button = ResetButton(debounce: debounce)
         var lastError: GPIOError?
         // Polls at start + k × pollSeconds: no drift, and exact times on a virtual clock.
-        let start = clock.now()
+        let start = clock.monotonic()
         var tick = 0
         while true {
-            let now = clock.now()
+            let now = clock.monotonic()
             if let deadline, now >= deadline { return }
             let level: Bool
             do {
@@ -65,7 +66,7 @@ public struct ResetButtonMonitor: Sendable {
             repeat { tick += 1 } while start + Double(tick) * Self.pollSeconds <= now
             var next = start + Double(tick) * Self.pollSeconds
             if let deadline { next = min(next, deadline) }
-            try await clock.sleep(until: next)
+            try await clock.sleep(untilMonotonic: next)
         }
     }
 
@@ -73,7 +74,7 @@ public struct ResetButtonMonitor: Sendable {
     /// - Returns: The event, or `nil` on timeout.
     public func waitForPress(timeout: Double) async throws -> ResetButtonEvent? {
         var seen: ResetButtonEvent?
-        try await run(until: clock.now() + timeout) { event in
+        try await run(until: clock.monotonic() + timeout) { event in
             seen = event
             return .stop
         }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Synchronization
+public import MeterClock
 
 /// A ``GPIOBackend`` in memory, for `--simulate` and the tests.
 ///
@@ -47,7 +48,7 @@ public final class SimulatedGPIO: GPIOBackend {
 
     /// A made-up chip: path `simulated`, library `simulated GPIO`, `api` nil.
     public let chip: GPIOChipInfo
-    private let clock: any GPIOClock
+    private let clock: any MeterClock
     private let state = Mutex(State())
 
     /// Creates a simulated chip.
@@ -55,7 +56,7 @@ public final class SimulatedGPIO: GPIOBackend {
     ///   - clock: Stamps transitions and evaluates input timelines.
     ///   - lineCount: Offsets `0..<lineCount` exist (54 like `pinctrl-bcm2835`).
     ///   - label: The chip label reported in ``chip``.
-    public init(clock: any GPIOClock, lineCount: Int = 54, label: String = "simulated") {
+    public init(clock: any MeterClock, lineCount: Int = 54, label: String = "simulated") {
         self.clock = clock
         chip = GPIOChipInfo(path: "simulated", name: "gpiochip-sim", label: label, lineCount: lineCount,
                             library: "simulated GPIO", api: nil)
@@ -64,7 +65,7 @@ public final class SimulatedGPIO: GPIOBackend {
     // MARK: GPIOBackend
 
     public func requestOutput(offset: Int, consumer: String, initial: Bool) throws(GPIOError) {
-        let now = clock.now()
+        let now = clock.monotonic()
         try state.withLock { state throws(GPIOError) in
             try check(&state, offset: offset, consumer: consumer)
             state.requests[offset] = Request(isOutput: true, consumer: consumer, bias: .asIs)
@@ -81,7 +82,7 @@ public final class SimulatedGPIO: GPIOBackend {
     }
 
     public func set(offset: Int, level: Bool) throws(GPIOError) {
-        let now = clock.now()
+        let now = clock.monotonic()
         try state.withLock { state throws(GPIOError) in
             guard let request = state.requests[offset], !state.closed else { throw notRequested(offset) }
             guard request.isOutput else {
@@ -97,7 +98,7 @@ public final class SimulatedGPIO: GPIOBackend {
     }
 
     public func get(offset: Int) throws(GPIOError) -> Bool {
-        let now = clock.now()
+        let now = clock.monotonic()
         return try state.withLock { state throws(GPIOError) in
             guard let request = state.requests[offset], !state.closed else { throw notRequested(offset) }
             if let fault = state.faults[offset] { throw fault }
@@ -134,7 +135,7 @@ public final class SimulatedGPIO: GPIOBackend {
 
     /// Drives an input to `level` from now on.
     public func driveInput(offset: Int, level: Bool) {
-        let now = clock.now()
+        let now = clock.monotonic()
         scheduleInput(offset: offset, [(now, level)])
     }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 public import Logging
+public import MeterClock
 import Synchronization
 
 /// Plays the ``StatusLEDState`` patterns on the status LED line.
@@ -22,7 +23,7 @@ public final class StatusLEDDriver: Sendable {
 
     private let backend: any GPIOBackend
     private let offset: Int
-    private let clock: any GPIOClock
+    private let clock: any MeterClock
     private let logger: Logger
     private let shown: Mutex<Shown>
 
@@ -31,10 +32,10 @@ public final class StatusLEDDriver: Sendable {
     ///   - offset: The LED's line (`led_pin`).
     ///   - clock: Times the pattern.
     ///   - initial: The state shown until ``show(_:)`` is called.
-    public init(backend: any GPIOBackend, offset: Int, clock: any GPIOClock, initial: StatusLEDState = .starting,
+    public init(backend: any GPIOBackend, offset: Int, clock: any MeterClock, initial: StatusLEDState = .starting,
                 logger: Logger) {
         self.backend = backend; self.offset = offset; self.clock = clock; self.logger = logger
-        shown = Mutex(Shown(state: initial, since: clock.now()))
+        shown = Mutex(Shown(state: initial, since: clock.monotonic()))
     }
 
     /// The state being shown.
@@ -42,7 +43,7 @@ public final class StatusLEDDriver: Sendable {
 
     /// Shows `state` from now on; showing the current state again does not restart its pattern.
     public func show(_ state: StatusLEDState) {
-        let now = clock.now()
+        let now = clock.monotonic()
         shown.withLock { shown in
             guard shown.state != state else { return }
             shown.state = state
@@ -53,7 +54,7 @@ public final class StatusLEDDriver: Sendable {
     /// Flashes ``acknowledgePattern`` for ``acknowledgeSeconds`` (the reset button's short press), then the
     /// status again.
     public func acknowledge() {
-        let now = clock.now()
+        let now = clock.monotonic()
         shown.withLock { $0.acknowledgeUntil = now + Self.acknowledgeSeconds }
     }
 
@@ -78,7 +79,7 @@ public final class StatusLEDDriver: Sendable {
         var driven: Bool?
         var lastError: GPIOError?
         while true {
-            let now = clock.now()
+            let now = clock.monotonic()
             if let deadline, now >= deadline { return }
             let current = shown.withLock { $0 }
             let pattern: LEDPattern
@@ -113,7 +114,7 @@ public final class StatusLEDDriver: Sendable {
             if let deadline { next = min(next, deadline) }
             // A sleep that would not move time on (rounding) skips to the next millisecond.
             if next <= now { next = origin + Double(elapsed + 1) / 1000 }
-            try await clock.sleep(until: next)
+            try await clock.sleep(untilMonotonic: next)
         }
     }
 }

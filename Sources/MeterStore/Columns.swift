@@ -1,28 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 import ADE9000
-import MeterCore
+import MeterReadings
 
-/// The `meter_data` vocabulary: column names, in table order, and the `MinuteRow` ⇄ SQL value mapping.
+/// The `MinuteRow` ⇄ SQL value mapping, walking the vocabulary's column tables (`MinuteRow.columns`).
 ///
 /// Names, values and decoding all walk the same two tables (``phaseQuantities``, ``energyQuantities``), so they
 /// cannot disagree. A NaN (e.g. `lN_pf` of a phase without load, where s = 0) is stored as NULL and read back as NaN.
 enum Columns {
-    /// Per-phase means and powers: column `lN_<name>`, grouped by quantity (`l1_v l2_v l3_v l1_i …`).
-    static var phaseQuantities: [(name: String, keyPath: WritableKeyPath<Reading.PhaseValues, Double>)] {
-        [("v", \.v), ("i", \.i), ("p", \.p), ("q", \.q), ("s", \.s), ("pf", \.pf)]
-    }
-
-    /// Per-phase energy of the interval: column `lN_<name>`, grouped by quantity.
-    static var energyQuantities: [(name: String, keyPath: WritableKeyPath<MinuteRow.PhaseEnergy, Double>)] {
-        [("wh_imp", \.whImport), ("wh_exp", \.whExport), ("varh", \.varh), ("vah", \.vah)]
-    }
+    static var phaseQuantities: [(name: String, keyPath: WritableKeyPath<Reading.PhaseValues, Double>)] { MinuteRow.phaseQuantities }
+    static var energyQuantities: [(name: String, keyPath: WritableKeyPath<MinuteRow.PhaseEnergy, Double>)] { MinuteRow.energyQuantities }
 
     /// The columns of `meter_data` (and the first ones of `meter_data_conflicts`), in table order.
-    static let meterData: [String] = {
-        func perPhase(_ name: String) -> [String] { Phase.allCases.map { "\($0.line)_\(name)" } }
-        return ["time"] + phaseQuantities.flatMap { perPhase($0.name) } + ["freq"]
-            + energyQuantities.flatMap { perPhase($0.name) } + ["duration_s", "samples", "flags", "temp_c", "input_b"]
-    }()
+    static var meterData: [String] { MinuteRow.columns }
 
     /// `time, l1_v, …, input_b` for SELECT and INSERT.
     static let list = meterData.joined(separator: ", ")

@@ -7,7 +7,7 @@ extension SQLiteReadingStore {
 
     /// Opens the database at `path` ready for use: folder, open, damage check (moving a damaged file aside),
     /// schema version check, WAL, migrations. Used by `init` and ``reopen()``.
-    static func openDatabase(path: String, readOnly: Bool, logger: Logger) throws(StoreError) -> SQLiteConnection {
+    static func openDatabase(path: String, readOnly: Bool, features: [StoreSchema], logger: Logger) throws(StoreError) -> SQLiteConnection {
         if !readOnly { try DatabaseFiles.createParentFolder(of: path) }
         var connection = try connect(path: path, readOnly: readOnly)
 
@@ -26,16 +26,16 @@ extension SQLiteReadingStore {
         do { version = try connection.int64("PRAGMA user_version") } catch {
             throw StoreError(.open, path: path, detail: "cannot read the schema version", error)
         }
-        guard version <= Schema.currentVersion else {
+        do throws(StoreError) {
+            try Schema.checkNotNewer(connection, version: version, features: features)
+        } catch {
             connection.close()  // nothing written, no checkpoint at close: the file and its -wal stay as they were
-            throw StoreError(.newerSchema, path: path,
-                             detail: "the database has schema version \(version), newer than the \(Schema.currentVersion) "
-                                 + "this clemap-edge knows; the file was left untouched")
+            throw error
         }
 
         connection.setCheckpointOnClose(true)
         try setUpWAL(connection)
-        try Schema.migrate(connection, from: version, logger: logger)
+        try Schema.migrate(connection, from: version, features: features, logger: logger)
         logger.debug("Opened database", metadata: ["db.path": "\(path)", "db.schema.version": "\(Schema.currentVersion)"])
         return connection
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 public import ADE9000
 public import Logging
-public import MeterCore
+public import MeterReadings
 import Synchronization
 
 /// What ``SQLiteReadingStore/insert(_:)-(MinuteRow)`` did with a row.
@@ -25,9 +25,10 @@ public enum InsertOutcome: Sendable, Hashable {
 /// can read while the service writes, with `synchronous = FULL` so a committed minute survives a power cut.
 ///
 /// ## Calling contract
-/// - One owner: the service's minute writer inserts; other tasks (HTTP API, exporter, forecaster) may read.
-///   Every call takes an internal `Mutex` around the one connection, so the type is `Sendable`, checked by the
-///   compiler (the connection never leaves the lock). Calls from different tasks run one after another.
+/// - One writer, many readers: the service's storage inserts; other tasks (HTTP API, exporter, forecaster) read.
+///   Writes go through one connection under an internal `Mutex`; reads go through a small pool of read-only
+///   connections (WAL), so a reader never waits for the writer's transaction or fsync, and sees the last
+///   committed rows. Connections never leave their locks, so the type is `Sendable`, checked by the compiler.
 /// - Every call blocks its thread until SQLite is done: an insert waits for an fsync (milliseconds on an SD card),
 ///   and up to 5 s (`busy_timeout`) when another process holds the write lock. Call it from a task that may block
 ///   that long. An actor would not avoid this (SQLite has no asynchronous I/O, the actor would block a cooperative
@@ -40,12 +41,14 @@ public enum InsertOutcome: Sendable, Hashable {
 /// - Writing: ``insert(_:)-(MinuteRow)``, ``insert(_:)-([MinuteRow])``, ``insertAside(_:)``, ``deleteRows(olderThan:)``
 /// - Reading: ``latest(limit:)``, ``rows(from:to:)``, ``row(at:)``, ``count()``, ``totals()``, ``conflicts()``
 /// - Checking: ``integrityCheck()``
-public final class SQLiteReadingStore: Sendable {
+public final class SQLiteReadingStore: ReadingStore {
     /// The database file.
     public let path: String
     private let logger: Logger
     private let readOnly: Bool
+    private let features: [StoreSchema]
     private let connection: Mutex<SQLiteConnection?>
+    private let readers: ReaderPool
 
     /// Opens (or creates) the database at `path`, ready to use.
     ///
@@ -60,19 +63,23 @@ public final class SQLiteReadingStore: Sendable {
     /// - Throws: ``StoreError``: `.newerSchema` when the file's schema is newer than this build (the file is not
     ///   touched); transient `.readOnly`, `.full`, `.busy`, `.ioError` when the folder or file cannot be used now;
     ///   `.open` or `.schema` otherwise.
-    public convenience init(path: String, logger: Logger) throws(StoreError) {
-        try self.init(path: path, logger: logger, readOnly: false)
+    ///   - features: the tables of the features beside the minute rows (forecaster, exporter, …), whose missing
+    ///     migrations are applied after the minute rows' own.
+    public convenience init(path: String, logger: Logger, features: [StoreSchema] = []) throws(StoreError) {
+        try self.init(path: path, logger: logger, readOnly: false, features: features)
     }
 
     /// `readOnly: true` opens with `SQLITE_OPEN_READONLY` (no folder creation, no move-aside): for tests that need
     /// writes to fail the way they do on a read-only file.
-    init(path: String, logger: Logger, readOnly: Bool) throws(StoreError) {
+    init(path: String, logger: Logger, readOnly: Bool, features: [StoreSchema] = []) throws(StoreError) {
         var logger = logger
         logger[metadataKey: "db.path"] = "\(path)"
         self.path = path
         self.logger = logger
         self.readOnly = readOnly
-        connection = Mutex(try Self.openDatabase(path: path, readOnly: readOnly, logger: logger))
+        self.features = [Schema.meterData] + features
+        connection = Mutex(try Self.openDatabase(path: path, readOnly: readOnly, features: self.features, logger: logger))
+        readers = ReaderPool(path: path, size: 4)
     }
 
     /// Opens the file again, with every check of ``init(path:logger:)`` (including moving a damaged file aside),
@@ -81,16 +88,18 @@ public final class SQLiteReadingStore: Sendable {
     /// - Throws: ``StoreError``, as ``init(path:logger:)``.
     public func reopen() throws(StoreError) {
         try connection.withLock { (connection: inout SQLiteConnection?) throws(StoreError) in
-            let fresh = try Self.openDatabase(path: path, readOnly: readOnly, logger: logger)
+            let fresh = try Self.openDatabase(path: path, readOnly: readOnly, features: features, logger: logger)
             connection?.close()
             connection = fresh
         }
+        readers.closeAll()  // the file may have been moved aside: readers open the new one
         logger.info("Reopened database")
     }
 
     /// Closes the connection (`sqlite3_close_v2`); SQLite checkpoints the WAL into the file. Later calls throw
     /// `.closed` until ``reopen()``. Safe to call twice. Deinit closes too.
     public func close() {
+        readers.closeAll()
         connection.withLock { connection in
             connection?.close()
             connection = nil
@@ -100,7 +109,7 @@ public final class SQLiteReadingStore: Sendable {
     // MARK: - Writing
 
     /// Stores one closed interval in one transaction: into `meter_data`, or `meter_data_conflicts` when its
-    /// `time` is taken, and adds its energy to `energy_totals`.
+    /// `time` is taken or it is flagged ``RowFlags/unsynchronised``, and adds its energy to `energy_totals`.
     ///
     /// Energy that is NaN or infinite is not added to the totals (it would poison them for good); the row itself
     /// stores NaN as NULL.
@@ -147,8 +156,7 @@ public final class SQLiteReadingStore: Sendable {
     }
 
     /// Deletes `meter_data` rows with `time < time` (retention). `energy_totals` and `meter_data_conflicts` are
-    /// not touched.
-    /// - Parameter time: the oldest `time` to keep; the service passes now − `persistence_interval_sec`.
+    /// not touched. Prefer ``applyRetention(keepingFrom:claims:)``, which asks the features first.
     /// - Returns: the number of rows deleted.
     /// - Throws: ``StoreError``.
     @discardableResult
@@ -158,6 +166,56 @@ public final class SQLiteReadingStore: Sendable {
             statement.bind(time, at: 1)
             _ = try statement.step()
             return connection.changes
+        }
+    }
+
+    /// Deletes the `meter_data` rows older than `cutoff` that no feature still claims: the oldest time any claim
+    /// needs lowers the cutoff. A claim that cannot say what it needs holds everything (nothing is deleted).
+    /// - Throws: ``StoreError`` of the delete.
+    @discardableResult
+    public func applyRetention(keepingFrom cutoff: Int64, claims: [any RetentionClaim]) throws(StoreError) -> RetentionOutcome {
+        var effective = cutoff
+        var heldBy: [String] = []
+        for claim in claims {
+            let needed: Int64?
+            do { needed = try claim.oldestTimeNeeded(self) } catch {
+                logger.warning("retention skipped: a feature could not say which rows it still needs",
+                               metadata: ["claimant": "\(claim.claimant)", "error": "\(error)"])
+                return RetentionOutcome(cutoff: cutoff, effectiveCutoff: .min, deleted: 0, heldBy: [claim.claimant])
+            }
+            if let needed, needed < effective {
+                effective = needed
+                heldBy.append(claim.claimant)
+            }
+        }
+        let deleted = try deleteRows(olderThan: effective)
+        return RetentionOutcome(cutoff: cutoff, effectiveCutoff: effective, deleted: deleted, heldBy: heldBy)
+    }
+
+    // MARK: - Features' own tables
+
+    /// Runs `body` on a read-only connection of the pool (a consistent snapshot; never waits for the writer).
+    /// - Parameter what: what is being read, for the error message ("cannot read the forecast table").
+    public func read<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result {
+        try readers.withReader(what: what) { connection throws(StoreError) in try body(StoreDatabase(connection)) }
+    }
+
+    /// Runs `body` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`, rolled back when it throws).
+    public func write<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result {
+        try connection.withLock { (connection: inout SQLiteConnection?) throws(StoreError) -> Result in
+            guard let connection else { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+            var thrown: StoreError?
+            do throws(SQLiteError) {
+                let result = try connection.transaction { () throws(SQLiteError) -> Result? in
+                    do throws(StoreError) { return try body(StoreDatabase(connection)) } catch {
+                        thrown = error
+                        throw SQLiteError(code: .error, message: "\(error)", systemErrno: 0, sql: nil, path: path)
+                    }
+                }
+                return result!
+            } catch {
+                throw thrown ?? StoreError(.write, path: path, detail: what, error)
+            }
         }
     }
 
@@ -188,7 +246,7 @@ public final class SQLiteReadingStore: Sendable {
     /// The number of rows in `meter_data`.
     /// - Throws: ``StoreError``.
     public func count() throws(StoreError) -> Int {
-        try withConnection(.read, "cannot count rows") { connection throws(SQLiteError) in
+        try withReader("cannot count rows") { connection throws(SQLiteError) in
             Int(try connection.int64("SELECT count(*) FROM meter_data"))
         }
     }
@@ -197,7 +255,7 @@ public final class SQLiteReadingStore: Sendable {
     /// kept across restarts and retention. A phase without a row reads as zero.
     /// - Throws: ``StoreError``.
     public func totals() throws(StoreError) -> [Phase: MinuteRow.PhaseEnergy] {
-        try withConnection(.read, "cannot read energy_totals") { connection throws(SQLiteError) in
+        try withReader("cannot read energy_totals") { connection throws(SQLiteError) in
             var totals = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, MinuteRow.PhaseEnergy.zero) })
             let statement = try connection.prepare("SELECT phase, wh_imp, wh_exp, varh, vah FROM energy_totals")
             while try statement.step() {
@@ -220,7 +278,7 @@ public final class SQLiteReadingStore: Sendable {
     /// - Returns: `"ok"`, or SQLite's list of problems, one per line.
     /// - Throws: ``StoreError``.
     public func integrityCheck() throws(StoreError) -> String {
-        try withConnection(.read, "cannot run PRAGMA integrity_check") { connection throws(SQLiteError) in
+        try withReader("cannot run PRAGMA integrity_check") { connection throws(SQLiteError) in
             try connection.strings("PRAGMA integrity_check").joined(separator: "\n")
         }
     }
@@ -235,7 +293,7 @@ public final class SQLiteReadingStore: Sendable {
     }
 
     private func select(_ sql: String, _ parameters: [SQLiteValue], what: String) throws(StoreError) -> [MinuteRow] {
-        try withConnection(.read, what) { connection throws(SQLiteError) in
+        try withReader(what) { connection throws(SQLiteError) in
             let statement = try connection.prepare(sql)
             statement.bind(parameters)
             var rows: [MinuteRow] = []
@@ -244,7 +302,17 @@ public final class SQLiteReadingStore: Sendable {
         }
     }
 
-    /// Runs `body` with the open connection under the lock, turning an SQLite failure into a ``StoreError``
+    /// Runs `body` on a reader of the pool, turning an SQLite failure into a ``StoreError``.
+    private func withReader<Result: Sendable>(
+        _ what: String, _ body: (SQLiteConnection) throws(SQLiteError) -> Result
+    ) throws(StoreError) -> Result {
+        if connection.withLock({ $0 == nil }) { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+        return try readers.withReader(what: what) { reader throws(StoreError) in
+            do throws(SQLiteError) { return try body(reader) } catch { throw StoreError(.read, path: path, detail: what, error) }
+        }
+    }
+
+    /// Runs `body` with the writer's connection under the lock, turning an SQLite failure into a ``StoreError``
     /// whose code is `kind` unless SQLite names a transient cause.
     private func withConnection<Result: Sendable>(
         _ kind: StoreError.Code, _ what: String, _ body: (SQLiteConnection) throws(SQLiteError) -> Result
@@ -294,6 +362,7 @@ private struct RowWriter {
         let values = Columns.values(of: row)
         defer { insertRow.reset(); insertConflict.reset(); sameTime.reset(); addEnergy.reset() }
 
+        let aside = aside || row.flags.contains(.unsynchronised)  // its time cannot be trusted
         if !aside {
             insertRow.bind(values)
             _ = try insertRow.step()

@@ -1,24 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
 
-/// The database schema as an ordered list of migrations, versioned with `PRAGMA user_version`.
+/// One step of a feature's schema: a name (unique within the feature, never changed once shipped) and its SQL.
 ///
-/// A migration's SQL is history: never edit a shipped one, append a new version. That is why version 1 spells its
-/// columns out instead of deriving them from ``Columns/meterData`` (a test checks the two agree).
-enum Schema {
-    /// One step: the SQL that takes the database from `version - 1` to `version`.
-    struct Migration: Sendable {
-        let version: Int64
-        let sql: String
-    }
+/// A shipped migration's SQL is history: never edit it, append a new one.
+public struct StoreMigration: Sendable, Hashable {
+    public let name: String
+    public let sql: String
+    public init(_ name: String, sql: String) { self.name = name; self.sql = sql }
+}
 
-    /// All migrations, in order, versions 1, 2, 3, … without gaps.
-    static let migrations: [Migration] = [
-        // 1: minute rows, rows that met an existing `time`, and lifetime energy per phase.
+/// The tables one feature owns, as its ordered migrations. The store applies every feature's missing
+/// migrations at open, in order, each in its own transaction together with its row in `store_migrations`.
+///
+/// Features register theirs through ``SQLiteReadingStore/init(path:logger:features:)``; the minute rows are
+/// the feature ``meterData``, always first.
+public struct StoreSchema: Sendable, Hashable {
+    /// The feature's name in `store_migrations.feature`, e.g. `forecast`.
+    public let feature: String
+    public let migrations: [StoreMigration]
+    public init(feature: String, migrations: [StoreMigration]) {
+        precondition(Set(migrations.map(\.name)).count == migrations.count, "duplicate migration names in \(feature)")
+        self.feature = feature; self.migrations = migrations
+    }
+}
+
+/// The store's schema bookkeeping.
+///
+/// `PRAGMA user_version` says how migrations are recorded: 1 was the first release (its one migration, the
+/// minute tables, implied by the version), 2 records every applied migration by feature and name in
+/// `store_migrations`. A file of version 1 is upgraded in place (its migration is recorded as applied, its rows
+/// untouched). A file newer than this build (a higher version, or a migration of a known feature that this
+/// build does not know) is refused before anything is written.
+enum Schema {
+    /// The `user_version` this build writes.
+    static let currentVersion: Int64 = 2
+
+    /// The minute rows: `meter_data`, `meter_data_conflicts`, `energy_totals`.
+    static let meterData = StoreSchema(feature: "meter_data", migrations: [
         // REAL and INTEGER column types, so Python's sqlite3 returns floats for lN_p. Measurements are nullable:
         // NULL stands for NaN (SQLite stores NaN as NULL), e.g. lN_pf of a phase without load.
         // energy_totals.updated is the `time` of the last row whose energy was added (NULL before the first).
-        Migration(version: 1, sql: """
+        // Spelled out rather than derived from `MinuteRow.columns`: a test checks the two agree.
+        StoreMigration("1 minute rows, conflicts, lifetime totals", sql: """
             CREATE TABLE meter_data (
                 time INTEGER PRIMARY KEY,
                 l1_v REAL, l2_v REAL, l3_v REAL, l1_i REAL, l2_i REAL, l3_i REAL,
@@ -59,29 +83,105 @@ enum Schema {
             );
             INSERT INTO energy_totals (phase) VALUES (1), (2), (3);
             """),
-    ]
+    ])
 
-    /// The newest version this build knows.
-    static var currentVersion: Int64 { migrations.last?.version ?? 0 }
+    static let bookkeeping = """
+        CREATE TABLE IF NOT EXISTS store_migrations (
+            feature TEXT NOT NULL,
+            name TEXT NOT NULL,
+            applied_at INTEGER NOT NULL,
+            PRIMARY KEY (feature, name)
+        )
+        """
 
-    /// Applies every migration newer than the file's `user_version`, each in its own transaction together with
-    /// its `PRAGMA user_version = N`, so a failed step leaves the file at the previous version.
-    /// The caller has already refused a file newer than ``currentVersion``.
-    static func migrate(_ connection: SQLiteConnection, from version: Int64, logger: Logger) throws(StoreError) {
-        var reached = version
-        for migration in migrations where migration.version > version {
+    /// Throws `.newerSchema` when the file was written by a newer build; reads only.
+    static func checkNotNewer(_ connection: SQLiteConnection, version: Int64, features: [StoreSchema]) throws(StoreError) {
+        guard version <= currentVersion else {
+            throw StoreError(.newerSchema, path: connection.path,
+                             detail: "the database has schema version \(version), newer than the \(currentVersion) "
+                                 + "this clemap-edge knows; the file was left untouched")
+        }
+        guard version >= 2 else { return }
+        let applied: [String: Set<String>]
+        do { applied = try appliedMigrations(connection) } catch {
+            throw StoreError(.open, path: connection.path, detail: "cannot read store_migrations", error)
+        }
+        for schema in features {
+            let known = Set(schema.migrations.map(\.name))
+            if let unknown = applied[schema.feature]?.first(where: { !known.contains($0) }) {
+                throw StoreError(.newerSchema, path: connection.path,
+                                 detail: "the database has migration '\(unknown)' of \(schema.feature), which this clemap-edge "
+                                     + "does not know (written by a newer release); the file was left untouched")
+            }
+        }
+    }
+
+    /// Applies every missing migration, features in order, each in its own transaction with its bookkeeping row.
+    /// The bookkeeping itself (`store_migrations`, `user_version` 2, the first release's migration recorded) goes
+    /// into the first of those transactions, so a file is never left with bookkeeping but no tables.
+    static func migrate(_ connection: SQLiteConnection, from version: Int64, features: [StoreSchema], logger: Logger) throws(StoreError) {
+        var applied: [String: Set<String>] = [:]
+        if version >= 2 {
+            do { applied = try appliedMigrations(connection) } catch {
+                throw StoreError(.schema, path: connection.path, detail: "cannot read store_migrations", error)
+            }
+        } else if version == 1 {
+            // The first release applied the minute tables and said so with user_version 1 alone.
+            applied[meterData.feature] = [meterData.migrations[0].name]
+        }
+        var bookkeepingDone = version >= currentVersion
+        func bookkeeping() throws(SQLiteError) {
+            guard !bookkeepingDone else { return }
+            try connection.execute(Schema.bookkeeping)
+            if version == 1 { try record(connection, feature: meterData.feature, name: meterData.migrations[0].name) }
+            try connection.execute("PRAGMA user_version = \(currentVersion)")
+        }
+        let pending = features.flatMap { schema in
+            schema.migrations.filter { !(applied[schema.feature]?.contains($0.name) ?? false) }.map { (schema.feature, $0) }
+        }
+        if pending.isEmpty, !bookkeepingDone {
+            do { try connection.transaction { () throws(SQLiteError) in try bookkeeping() } } catch {
+                throw StoreError(.schema, path: connection.path, detail: "cannot record migrations by name (file stays at version \(version))", error)
+            }
+            bookkeepingDone = true
+        }
+        for (feature, migration) in pending {
             do {
                 try connection.transaction { () throws(SQLiteError) in
+                    try bookkeeping()
                     try connection.execute(migration.sql)
-                    try connection.execute("PRAGMA user_version = \(migration.version)")
+                    try record(connection, feature: feature, name: migration.name)
                 }
             } catch {
                 throw StoreError(.schema, path: connection.path,
-                                 detail: "cannot apply schema migration \(migration.version) (file stays at version \(reached))",
-                                 error)
+                                 detail: "cannot apply migration '\(migration.name)' of \(feature) (rolled back)", error)
             }
-            reached = migration.version
-            logger.info("Applied database schema migration", metadata: ["db.schema.version": "\(migration.version)"])
+            if !bookkeepingDone, version == 1 {
+                logger.info("Upgraded the database to named migrations", metadata: ["db.schema.version": "\(currentVersion)"])
+            }
+            bookkeepingDone = true
+            logger.info("Applied database schema migration", metadata: [
+                "db.migration.feature": "\(feature)", "db.migration.name": "\(migration.name)",
+            ])
         }
+        if version == 1, pending.isEmpty {
+            logger.info("Upgraded the database to named migrations", metadata: ["db.schema.version": "\(currentVersion)"])
+        }
+    }
+
+    private static func record(_ connection: SQLiteConnection, feature: String, name: String) throws(SQLiteError) {
+        let statement = try connection.prepare("INSERT INTO store_migrations (feature, name, applied_at) VALUES (?, ?, ?)")
+        statement.bind([.text(feature), .text(name), .integer(DatabaseFiles.now())])
+        _ = try statement.step()
+    }
+
+    /// Migration names by feature, from `store_migrations`.
+    static func appliedMigrations(_ connection: SQLiteConnection) throws(SQLiteError) -> [String: Set<String>] {
+        let statement = try connection.prepare("SELECT feature, name FROM store_migrations")
+        var applied: [String: Set<String>] = [:]
+        while try statement.step() {
+            applied[statement.string(at: 0) ?? "", default: []].insert(statement.string(at: 1) ?? "")
+        }
+        return applied
     }
 }

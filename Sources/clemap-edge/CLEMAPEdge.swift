@@ -2,7 +2,8 @@
 
 import ArgumentParser
 import Logging
-import MeterCore
+import MeterReadings
+import MeterConfig
 #if canImport(Glibc)
 import Glibc
 #endif

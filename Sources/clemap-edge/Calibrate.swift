@@ -5,7 +5,9 @@ import ADE9000Sim
 import ArgumentParser
 import Logging
 import MeterCalibration
-import MeterCore
+import MeterReadings
+import MeterConfig
+import MeterClock
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -72,10 +74,11 @@ enum CalibrationRun {
         }
         let frequency = Double(configuration.lineFrequencyHz)
         if options.json {
-            let items = changes.map { c in
-                "{\"phase\":\"\(c.phase.line)\",\"key\":\"\(c.key)\",\"old\":\(c.old),\"new\":\(c.new),\"effect\":\"\(jsonEscape(c.effect(lineFrequency: frequency)))\"}"
-            }
-            print("{\"step\":\"\(step)\",\"changes\":[\(items.joined(separator: ","))],\"written\":\(options.write),\"backup\":\(backup.map { "\"\(jsonEscape($0))\"" } ?? "null")}")
+            struct Change: Encodable { let phase, key: String; let old, new: Int32; let effect: String }
+            struct Result: Encodable { let step: String; let changes: [Change]; let written: Bool; let backup: String? }
+            print(JSONOutput.line(Result(step: step, changes: changes.map {
+                Change(phase: $0.phase.line, key: $0.key, old: $0.old, new: $0.new, effect: $0.effect(lineFrequency: frequency))
+            }, written: options.write, backup: backup)))
         } else {
             print("calibrate \(step): \(configuration.source)")
             for c in changes { print("  \(c.phase.line.uppercased())  \(c.key) \(c.old) → \(c.new)   \(c.effect(lineFrequency: frequency))") }
@@ -98,21 +101,18 @@ enum CalibrationRun {
                 repeating: .init(voltageV: reference.voltage, currentA: reference.current, angleDeg: reference.angleDegrees), count: 3))
         }
         let logger = Logger(label: "clemap-edge.calibrate")
-        let meter = try MeterFactory.makeMeter(configuration: configuration, source: source, logger: logger)
+        let meter = try source.makeMeter(configuration, logger: logger)
         do {
             try await meter.start()
             let bar = ProgressBar(enabled: !quiet && isatty(2) == 1, label: "measuring \(Int(seconds)) s")
             defer { bar.finish() }
             return try await CalibrationMeasurement.take(driver: meter.driver, seconds: seconds,
-                                                         sleep: { try await Task.sleep(for: $0) }, progress: bar.update)
+                                                         clock: SystemClock(), progress: bar.update)
         } catch let error as ADE9000Error {
             throw CLIError(description: "\(error)")
         }
     }
 
-    static func jsonEscape(_ text: String) -> String {
-        text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
-    }
 }
 
 /// `measuring 10 s [##########----------] 50 %` on stderr, redrawn in place, only on a terminal.
@@ -214,13 +214,22 @@ extension CLEMAPEdge.Calibrate {
                                                                seconds: options.seconds, quiet: options.json)
             let check = CalibrationCheck(calibrator: Calibrator(configuration: configuration, phases: options.phases),
                                          reference: reference, measurement: measurement)
-            func f(_ v: Double, _ d: Int) -> String { v.isFinite ? Reading.fixed(v, decimals: d) : "null" }
+            func f(_ v: Double, _ d: Int) -> String { v.isFinite ? DecimalText.fixed(v, d) : "null" }
             if options.json {
-                let phases = check.phases.map { e in
-                    "{\"phase\":\"\(e.phase.line)\",\"v_err_pct\":\(f(e.voltagePercent, 4)),\"i_err_pct\":\(f(e.currentPercent, 4)),\"p_err_pct_of_s\":\(f(e.activePercent, 4)),\"q_err_pct_of_s\":\(f(e.reactivePercent, 4)),\"pf_err\":\(f(e.powerFactor, 5)),\"angle_err_deg\":\(f(e.angleDegrees, 4))}"
+                struct PhaseErrors: Encodable {
+                    let phase: String
+                    let v_err_pct, i_err_pct, p_err_pct_of_s, q_err_pct_of_s, pf_err, angle_err_deg: Double?
                 }
-                let findings = check.findings.map { "{\"kind\":\"\($0.kind.rawValue)\",\"phase\":\($0.phase.map { "\"\($0.line)\"" } ?? "null"),\"message\":\"\(CalibrationRun.jsonEscape($0.message))\"}" }
-                print("{\"step\":\"check\",\"phases\":[\(phases.joined(separator: ","))],\"wiring\":[\(findings.joined(separator: ","))]}")
+                struct Finding: Encodable { let kind: String; let phase: String?; let message: String }
+                struct Result: Encodable { let step = "check"; let phases: [PhaseErrors]; let wiring: [Finding] }
+                let r = JSONOutput.rounded
+                print(JSONOutput.line(Result(
+                    phases: check.phases.map { e in
+                        PhaseErrors(phase: e.phase.line, v_err_pct: r(e.voltagePercent, 4), i_err_pct: r(e.currentPercent, 4),
+                                    p_err_pct_of_s: r(e.activePercent, 4), q_err_pct_of_s: r(e.reactivePercent, 4),
+                                    pf_err: r(e.powerFactor, 5), angle_err_deg: r(e.angleDegrees, 4))
+                    },
+                    wiring: check.findings.map { Finding(kind: $0.kind.rawValue, phase: $0.phase?.line, message: $0.message) })))
                 return
             }
             print("calibrate check: \(voltage) V, \(current) A, \(angle)° against \(configuration.source)")
@@ -243,11 +252,24 @@ extension CLEMAPEdge.Calibrate {
             let configuration = try global.loadConfiguration()
             let frequency = Double(configuration.lineFrequencyHz)
             if json {
-                let phases = Phase.allCases.map { p -> String in
-                    let c = configuration.calibration[p] ?? .zero
-                    return "\"\(p.line)\":{\"igain\":\(c.igain),\"vgain\":\(c.vgain),\"pgain\":\(c.pgain),\"phcal0\":\(c.phcal0),\"irmsos\":\(c.irmsos),\"vrmsos\":\(c.vrmsos),\"wattos\":\(c.wattos),\"varos\":\(c.varos),\"current_gain_pct\":\(Reading.fixed((ADE9000.Gain.multiplier(c.igain) - 1) * 100, decimals: 4)),\"voltage_gain_pct\":\(Reading.fixed((ADE9000.Gain.multiplier(c.vgain) - 1) * 100, decimals: 4)),\"power_gain_pct\":\(Reading.fixed((ADE9000.Gain.multiplier(c.pgain) - 1) * 100, decimals: 4)),\"phase_deg\":\(Reading.fixed(PhaseCompensation.degrees(register: c.phcal0, lineFrequency: frequency), decimals: 4))}"
+                struct PhaseCalibrationJSON: Encodable {
+                    let igain, vgain, pgain, phcal0, irmsos, vrmsos, wattos, varos: Int32
+                    let current_gain_pct, voltage_gain_pct, power_gain_pct, phase_deg: Double?
                 }
-                print("{\"config\":\"\(CalibrationRun.jsonEscape(configuration.source))\",\(phases.joined(separator: ","))}")
+                struct Result: Encodable {
+                    let config: String
+                    let l1, l2, l3: PhaseCalibrationJSON
+                }
+                func phase(_ p: Phase) -> PhaseCalibrationJSON {
+                    let c = configuration.calibration[p] ?? .zero
+                    func percent(_ register: Int32) -> Double? { JSONOutput.rounded((ADE9000.Gain.multiplier(register) - 1) * 100, 4) }
+                    return PhaseCalibrationJSON(
+                        igain: c.igain, vgain: c.vgain, pgain: c.pgain, phcal0: c.phcal0, irmsos: c.irmsos, vrmsos: c.vrmsos,
+                        wattos: c.wattos, varos: c.varos, current_gain_pct: percent(c.igain), voltage_gain_pct: percent(c.vgain),
+                        power_gain_pct: percent(c.pgain),
+                        phase_deg: JSONOutput.rounded(PhaseCompensation.degrees(register: c.phcal0, lineFrequency: frequency), 4))
+                }
+                print(JSONOutput.line(Result(config: configuration.source, l1: phase(.a), l2: phase(.b), l3: phase(.c))))
                 return
             }
             print("calibration in force: \(configuration.source)")

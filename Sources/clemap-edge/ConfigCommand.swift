@@ -2,7 +2,8 @@
 
 import ADE9000
 import ArgumentParser
-import MeterCore
+import MeterReadings
+import MeterConfig
 
 extension CLEMAPEdge {
     /// `clemap-edge config …`

@@ -2,9 +2,11 @@
 
 import ArgumentParser
 import Logging
-import MeterCore
+import MeterReadings
 import MeterGPIO
-import MeterHAL
+import MeterApp
+import MeterConfig
+import MeterClock
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -52,12 +54,12 @@ extension CLEMAPEdge {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration.logLevel)
             let logger = Logger(label: "clemap-edge.gpio")
-            let clock: any GPIOClock = simulate ? VirtualGPIOClock() : SystemGPIOClock()
+            let clock: any MeterClock = simulate ? VirtualClock(monotonic: 0) : SystemClock()
 
             var checks: [GPIOSelftestCheck] = []
             let backend: any GPIOBackend
             do {
-                backend = try GPIOFactory.open(configuration.gpio, simulate: simulate, clock: clock)
+                backend = try BoardSource.open(configuration.gpio, simulate: simulate, clock: clock)
             } catch {
                 checks.append(GPIOSelftestCheck(name: "chip", passed: false, detail: "\(error.subject): \(error.detail)"))
                 print(SelftestReport.render(checks, chip: nil, json: json))
@@ -65,7 +67,7 @@ extension CLEMAPEdge {
             }
             checks.append(GPIOSelftestCheck(name: "chip", passed: true, detail: backend.chip.description))
             let board = BoardIO(configuration: configuration.gpio, backend: backend,
-                                stateFile: GPIOFactory.stateFile(path: stateFile, simulate: simulate), logger: logger)
+                                stateFile: BoardSource.stateFile(path: stateFile, simulate: simulate), logger: logger)
             defer { board.close() }
 
             let simulated = backend as? SimulatedGPIO
@@ -75,7 +77,7 @@ extension CLEMAPEdge {
                 printError(message)
                 if let simulated {
                     // A 0.3 s press with contact bounce on both edges, 0.5 s after the prompt.
-                    let t = clock.now() + 0.5
+                    let t = clock.monotonic() + 0.5
                     simulated.scheduleInput(offset: button, [
                         (t, false), (t + 0.004, true), (t + 0.008, false),
                         (t + 0.3, true), (t + 0.303, false), (t + 0.306, true),
@@ -93,38 +95,20 @@ extension CLEMAPEdge {
     }
 }
 
-/// Opens the GPIO the options ask for: the simulated chip or libgpiod. Shared by `gpio-selftest` and `output`.
-enum GPIOFactory {
-    /// - Throws: ``GPIOError`` `.noChip` or `.permission` with what to do.
-    static func open(_ gpio: MeterConfiguration.GPIO, simulate: Bool, clock: any GPIOClock) throws(GPIOError) -> any GPIOBackend {
-        if simulate { return SimulatedGPIO(clock: clock) }
-        return try LibgpiodBackend.open(GPIOChipRequest(configValue: gpio.chip))
-    }
-
-    /// `--state-file`, else ``OutputStateFile/defaultPath``; with `--simulate`, a file under `$TMPDIR` (or /tmp)
-    /// so a demo never writes into /var/lib.
-    static func stateFile(path: String?, simulate: Bool) -> OutputStateFile {
-        if let path { return OutputStateFile(path: path) }
-        guard simulate else { return OutputStateFile() }
-        let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return OutputStateFile(path: temporary + "/clemap-edge-sim/outputs.state")
-    }
-}
-
 /// The self-test's table and JSON.
 enum SelftestReport {
     static func render(_ checks: [GPIOSelftestCheck], chip: GPIOChipInfo?, json: Bool) -> String {
         let passed = checks.allSatisfy(\.passed)
-        let library = "{\"version\":\(JSON.string(LibgpiodBackend.libraryVersion)),\"api\":\(LibgpiodBackend.apiVersion)}"
         if json {
-            let chipJSON = chip.map {
-                "{\"path\":\(JSON.string($0.path)),\"name\":\(JSON.string($0.name)),\"label\":\(JSON.string($0.label)),"
-                    + "\"lines\":\($0.lineCount),\"simulated\":\($0.api == nil)}"
-            } ?? "null"
-            let rows = checks.map {
-                "{\"name\":\(JSON.string($0.name)),\"passed\":\($0.passed),\"detail\":\(JSON.string($0.detail))}"
-            }
-            return "{\"passed\":\(passed),\"libgpiod\":\(library),\"chip\":\(chipJSON),\"checks\":[\(rows.joined(separator: ","))]}"
+            struct Library: Encodable { let version: String; let api: Int }
+            struct Chip: Encodable { let path, name, label: String; let lines: Int; let simulated: Bool }
+            struct Check: Encodable { let name: String; let passed: Bool; let detail: String }
+            struct Report: Encodable { let passed: Bool; let libgpiod: Library; let chip: Chip?; let checks: [Check] }
+            let library = BoardSource.library
+            return JSONOutput.line(Report(
+                passed: passed, libgpiod: Library(version: library.version, api: library.api),
+                chip: chip.map { Chip(path: $0.path, name: $0.name, label: $0.label, lines: $0.lineCount, simulated: $0.api == nil) },
+                checks: checks.map { Check(name: $0.name, passed: $0.passed, detail: $0.detail) }))
         }
         let width = max(5, checks.map(\.name.count).max() ?? 0) + 2
         func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
@@ -136,26 +120,5 @@ enum SelftestReport {
         lines.append(passed ? "gpio-selftest: all \(checks.count) checks passed"
                             : "gpio-selftest: \(failed) of \(checks.count) checks FAILED")
         return lines.joined(separator: "\n")
-    }
-}
-
-/// Minimal JSON string escaping (no Foundation).
-enum JSON {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

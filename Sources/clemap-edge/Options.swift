@@ -3,7 +3,10 @@
 import ArgumentParser
 import Logging
 import ADE9000Sim
-import MeterCore
+import MeterApp
+import MeterClock
+import MeterReadings
+import MeterConfig
 
 /// Flags every subcommand shares.
 struct GlobalOptions: ParsableArguments {
@@ -55,5 +58,23 @@ struct MeterSourceOptions: ParsableArguments {
     func validate() throws {
         if scenario != nil && !simulate { throw ValidationError("--scenario needs --simulate") }
         if simulate && device != nil { throw ValidationError("--device and --simulate exclude each other") }
+    }
+
+    /// The source these options name; a scenario file that cannot be read is a usage error (exit 2).
+    func meterSource(_ configuration: MeterConfiguration) throws -> MeterSource {
+        guard simulate else { return .spidev(device: device) }
+        if let inlineScenario { return .simulator(inlineScenario) }
+        if let scenario {
+            do { return .simulator(try Scenario.load(path: scenario)) } catch { throw CLIError(description: "\(error)", exitCode: 2) }
+        }
+        return .simulator(.balanced(voltage: 230, current: 10, angle: 0, frequency: Double(configuration.lineFrequencyHz)))
+    }
+
+    /// The meter these options name, on `clock`.
+    func makeMeter(_ configuration: MeterConfiguration, clock: any MeterClock = SystemClock(), logger: Logger) throws -> Meter {
+        let source = try meterSource(configuration)
+        do { return try source.makeMeter(configuration: configuration, clock: clock, logger: logger) } catch {
+            throw CLIError(description: error.description, exitCode: error.exitCode)
+        }
     }
 }

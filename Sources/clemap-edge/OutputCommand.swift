@@ -2,7 +2,9 @@
 
 import ArgumentParser
 import Logging
-import MeterCore
+import MeterApp
+import MeterClock
+import MeterConfig
 import MeterGPIO
 
 extension CLEMAPEdge {
@@ -55,7 +57,7 @@ extension CLEMAPEdge {
             let logger = Logger(label: "clemap-edge.output")
             let output = channel.output
             let function: GPIOFunction = output == .a ? .outputA : .outputB
-            let file = GPIOFactory.stateFile(path: stateFile, simulate: simulate)
+            let file = BoardSource.stateFile(path: stateFile, simulate: simulate)
 
             // Not fitted is a configuration problem: exit 2, before touching the chip or the file.
             let offset: Int
@@ -64,7 +66,7 @@ extension CLEMAPEdge {
 
             let backend: any GPIOBackend
             do {
-                backend = try GPIOFactory.open(configuration.gpio, simulate: simulate, clock: SystemGPIOClock())
+                backend = try BoardSource.open(configuration.gpio, simulate: simulate, clock: SystemClock())
             } catch {
                 throw CLIError(description: "\(error)")
             }
@@ -94,8 +96,9 @@ extension CLEMAPEdge {
             }
             let state = stored ? "on" : "off"
             if json {
-                print("{\"output\":\(JSON.string(output.rawValue)),\"gpio\":\(offset),\"state\":\"\(state)\","
-                      + "\"level\":\(level.map { $0 ? "1" : "0" } ?? "null"),\"state_file\":\(JSON.string(file.path))}")
+                struct Result: Encodable { let output: String; let gpio: Int; let state: String; let level: Int?; let state_file: String }
+                print(JSONOutput.line(Result(output: output.rawValue, gpio: offset, state: state, level: level.map { $0 ? 1 : 0 },
+                                             state_file: file.path)))
             } else {
                 let readBack = level.map { "line reads \($0 ? 1 : 0)" } ?? "line not read"
                 print("\(output) (GPIO \(offset)): \(state) (stored in \(file.path); \(readBack))")

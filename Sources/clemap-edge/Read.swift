@@ -3,7 +3,8 @@
 import ADE9000
 import ArgumentParser
 import Logging
-import MeterCore
+import MeterReadings
+import MeterConfig
 
 extension CLEMAPEdge {
     /// `clemap-edge read`: live readings from the meter, as a table or JSON lines.
@@ -37,7 +38,7 @@ extension CLEMAPEdge {
             let configuration = try global.loadConfiguration()
             global.bootstrapLogging(configuration.logLevel)
             let logger = Logger(label: "clemap-edge.read")
-            let meter = try MeterFactory.makeMeter(configuration: configuration, source: source, logger: logger)
+            let meter = try source.makeMeter(configuration, logger: logger)
             do {
                 try await meter.start()
             } catch {
@@ -53,7 +54,7 @@ extension CLEMAPEdge {
                     throw CLIError(description: "\(error)")
                 }
                 if reading.afterChipReset { printError("note: the metering chip had reset and was set up again; energy counts restart") }
-                print(json ? reading.jsonLine() : ReadingTable.render(reading))
+                print(json ? JSONOutput.line(reading) : ReadingTable.render(reading))
                 taken += 1
             }
         }

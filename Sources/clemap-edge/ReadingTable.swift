@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MeterCore
+import MeterReadings
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,18 +9,18 @@ import Glibc
 enum ReadingTable {
     static func render(_ reading: Reading) -> String {
         var lines: [String] = []
-        var header = "\(utc(reading.time))  freq \(Reading.fixed(reading.freq, decimals: 3)) Hz"
-        if let t = reading.temperature { header += "  chip \(Reading.fixed(t, decimals: 1)) °C" }
+        var header = "\(utc(reading.time))  freq \(DecimalText.fixed(reading.freq, 3)) Hz"
+        if let t = reading.temperature { header += "  chip \(DecimalText.fixed(t, 1)) °C" }
         lines.append(header)
         var columns = ["", "V", "A", "W", "var", "VA", "PF"]
         if reading.energy != nil { columns += ["Wh", "varh"] }
         lines.append(row(columns))
         for (index, values) in reading.phases.enumerated() {
-            var cells = ["L\(index + 1)", Reading.fixed(values.v, decimals: 2), Reading.fixed(values.i, decimals: 3),
-                         Reading.fixed(values.p, decimals: 1), Reading.fixed(values.q, decimals: 1),
-                         Reading.fixed(values.s, decimals: 1), Reading.fixed(values.pf, decimals: 3)]
+            var cells = ["L\(index + 1)", DecimalText.fixed(values.v, 2), DecimalText.fixed(values.i, 3),
+                         DecimalText.fixed(values.p, 1), DecimalText.fixed(values.q, 1),
+                         DecimalText.fixed(values.s, 1), DecimalText.fixed(values.pf, 3)]
             if let energy = reading.energy?[index] {
-                cells += [Reading.fixed(energy.wh, decimals: 4), Reading.fixed(energy.varh, decimals: 4)]
+                cells += [DecimalText.fixed(energy.wh, 4), DecimalText.fixed(energy.varh, 4)]
             }
             lines.append(row(cells))
         }

@@ -4,6 +4,7 @@ import ADE9000
 import ADE9000Sim
 import Logging
 
+import MeterClock
 import MeterTesting
 import Testing
 
@@ -24,10 +25,10 @@ import Testing
 
     @Test func startUpTraceBeginsWithPartIDAndEndsRunningWithTheCalibration() async throws {
         let clock = VirtualClock()
-        let chip = SimulatedADE9000(scenario: .balanced(), now: clock.now)
+        let chip = SimulatedADE9000(scenario: .balanced(), clock: clock)
         let recorder = Recorder(chip)
         let driver = ADE9000Driver(transport: recorder, setup: ADE9000Setup(calibration: nibV3Calibration),
-                                   logger: .init(label: "test"), sleep: clock.sleep)
+                                   logger: .init(label: "test"), clock: clock)
         let identity = try await driver.initialize()
         #expect(identity.partID & (1 << 20) != 0)
         #expect(identity.isKnownVersion)

@@ -2,13 +2,14 @@
 
 import ADE9000
 import ADE9000Sim
+import MeterClock
 import MeterTesting
 import Testing
 
 /// The simulator's wire protocol, byte for byte (DS p.42, TRM pp. 32–35, ade9000.md §1.10).
 @Suite struct SimulatorWireTests {
     let clock = VirtualClock()
-    var chip: SimulatedADE9000 { SimulatedADE9000(scenario: .balanced(), now: clock.now) }
+    var chip: SimulatedADE9000 { SimulatedADE9000(scenario: .balanced(), clock: clock) }
 
     @Test func readsAnswerTheRegisterThenItsCRC() throws {
         let chip = self.chip

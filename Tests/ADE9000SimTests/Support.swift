@@ -3,6 +3,7 @@
 import ADE9000
 import ADE9000Sim
 import Logging
+import MeterClock
 import MeterTesting
 
 /// The calibration of meter SE05000551 (`../shared/reference/clemap-config.ini`), written out here so
@@ -22,11 +23,11 @@ let wattsPerLSB = 0.0028271847549624046
 func makeRig(_ scenario: Scenario = .balanced(), calibration: [Phase: PhaseCalibration] = nibV3Calibration,
              burst: Bool = true) -> (VirtualClock, SimulatedADE9000, ADE9000Driver) {
     let clock = VirtualClock()
-    let chip = SimulatedADE9000(scenario: scenario, now: clock.now)
+    let chip = SimulatedADE9000(scenario: scenario, clock: clock)
     var logger = Logger(label: "test")
     logger.logLevel = .critical
     let driver = ADE9000Driver(transport: chip, setup: ADE9000Setup(calibration: calibration, burstReads: burst),
-                               logger: logger, sleep: clock.sleep)
+                               logger: logger, clock: clock)
     return (clock, chip, driver)
 }
 

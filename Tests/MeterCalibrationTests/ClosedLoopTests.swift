@@ -4,7 +4,9 @@ import ADE9000
 import ADE9000Sim
 import Logging
 import MeterCalibration
-import MeterCore
+import MeterReadings
+import MeterConfig
+import MeterClock
 import MeterTesting
 import Testing
 
@@ -23,12 +25,12 @@ import Testing
 
     static func measure(scenario: Scenario, calibration: [Phase: PhaseCalibration], seconds: Double = 10) async throws -> CalibrationMeasurement {
         let clock = VirtualClock()
-        let chip = SimulatedADE9000(scenario: scenario, now: clock.now)
+        let chip = SimulatedADE9000(scenario: scenario, clock: clock)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        let driver = ADE9000Driver(transport: chip, setup: ADE9000Setup(calibration: calibration), logger: logger, sleep: clock.sleep)
+        let driver = ADE9000Driver(transport: chip, setup: ADE9000Setup(calibration: calibration), logger: logger, clock: clock)
         try await driver.initialize()
-        return try await CalibrationMeasurement.take(driver: driver, seconds: seconds, sleep: clock.sleep)
+        return try await CalibrationMeasurement.take(driver: driver, seconds: seconds, clock: clock)
     }
 
     /// The documented procedure (calibration/PROCEDURE.md): power offsets at no load, gain at PF 1, phase at

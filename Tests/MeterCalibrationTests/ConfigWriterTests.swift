@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MeterCore
+import MeterReadings
+import MeterConfig
 import MeterTesting
 import Testing
 #if canImport(Glibc)

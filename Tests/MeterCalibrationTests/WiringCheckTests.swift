@@ -3,7 +3,8 @@
 import ADE9000
 import ADE9000Sim
 import MeterCalibration
-import MeterCore
+import MeterReadings
+import MeterConfig
 import MeterTesting
 import Testing
 

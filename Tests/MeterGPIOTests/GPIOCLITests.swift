@@ -127,7 +127,8 @@ struct GPIOCLITests {
         #expect(folder.read("outputs.state")?.contains("a=on\nb=off\n") == true)
         let status = try await GPIOCLI.run(["output", "A", "status", "--json"] + common)
         #expect(status.exitCode == 0, "\(status)")
-        #expect(status.stdout == "{\"output\":\"a\",\"gpio\":21,\"state\":\"on\",\"level\":1,\"state_file\":\"\(file)\"}\n", "\(status)")
+        // One JSON document a line, keys sorted (JSONOutput).
+        #expect(status.stdout == "{\"gpio\":21,\"level\":1,\"output\":\"a\",\"state\":\"on\",\"state_file\":\"\(file)\"}\n", "\(status)")
         let off = try await GPIOCLI.run(["output", "a", "off"] + common)
         #expect(off.exitCode == 0 && off.stdout.contains(": off"), "\(off)")
         #expect(folder.read("outputs.state")?.contains("a=off\n") == true)

@@ -2,7 +2,9 @@
 
 import Logging
 import Synchronization
+import MeterClock
 import MeterGPIO
+import MeterTesting
 import Testing
 
 /// The patterns as documented in Sources/MeterGPIO/README.md: (on ms, off ms) pairs of one 2 s (or shorter) period.
@@ -91,8 +93,8 @@ struct LEDPatternTests {
 struct StatusLEDDriverTests {
     let led = 25
 
-    func makeDriver(_ initial: StatusLEDState) throws -> (VirtualGPIOClock, SimulatedGPIO, StatusLEDDriver) {
-        let clock = VirtualGPIOClock()
+    func makeDriver(_ initial: StatusLEDState) throws -> (VirtualClock, SimulatedGPIO, StatusLEDDriver) {
+        let clock = VirtualClock(monotonic: 0)
         let chip = SimulatedGPIO(clock: clock)
         try chip.requestOutput(offset: led, consumer: "test", initial: false)
         let driver = StatusLEDDriver(backend: chip, offset: led, clock: clock, initial: initial, logger: Fixture.logger)
@@ -125,7 +127,7 @@ struct StatusLEDDriverTests {
         // and showing it again at 3.0 s does not restart it (it would be on until 3.2 s, as it is anyway).
         #expect(seen.map(\.ms) == [1200, 1400, 1600, 3000, 3200, 3400])
         #expect(seen.map(\.level) == [0, 1, 0, 1, 0, 1])
-        #expect(clock.now() == 3.5)
+        #expect(clock.monotonic() == 3.5)
     }
 
     @Test("a short press shows the acknowledgement for 1 s, then the status pattern from its start")
@@ -167,14 +169,16 @@ struct StatusLEDDriverTests {
 }
 
 /// Counts the driver's sleeps, to check it wakes only at edges and every 50 ms.
-final class CountingClock: GPIOClock {
-    let inner = VirtualGPIOClock()
+final class CountingClock: MeterClock {
+    let inner = VirtualClock(monotonic: 0)
     private let count = Mutex(0)
     var sleeps: Int { count.withLock { $0 } }
-    func now() -> Double { inner.now() }
-    func sleep(until deadline: Double) async throws {
+    func monotonic() -> Double { inner.monotonic() }
+    func wall() -> Double { inner.wall() }
+    func isSynchronized() -> Bool { true }
+    func sleep(untilMonotonic deadline: Double) async throws {
         count.withLock { $0 += 1 }
-        try await inner.sleep(until: deadline)
+        try await inner.sleep(untilMonotonic: deadline)
     }
 }
 

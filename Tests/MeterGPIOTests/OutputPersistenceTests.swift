@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Logging
-import MeterCore
+import MeterConfig
 import MeterGPIO
+import MeterClock
+import MeterTesting
 import Testing
 
 @Suite("Outputs: safe start, persistence across restart, inputs")
 struct OutputPersistenceTests {
     /// One "process": a fresh simulated chip and a BoardIO over the shipped [GPIO_SERVICE], started.
-    func boot(_ file: OutputStateFile?, gpio: MeterConfiguration.GPIO? = nil) throws -> (SimulatedGPIO, BoardIO) {
-        let chip = SimulatedGPIO(clock: VirtualGPIOClock())
+    func boot(_ file: OutputStateFile?, gpio: GPIOPins? = nil) throws -> (SimulatedGPIO, BoardIO) {
+        let chip = SimulatedGPIO(clock: VirtualClock(monotonic: 0))
         let board = BoardIO(configuration: try gpio ?? Fixture.gpio(), backend: chip, stateFile: file, logger: Fixture.logger)
         try board.start()
         return (chip, board)
@@ -146,7 +148,7 @@ struct OutputPersistenceTests {
 
     @Test("a line that fails to request releases the ones already requested")
     func startRollsBack() throws {
-        let chip = SimulatedGPIO(clock: VirtualGPIOClock())
+        let chip = SimulatedGPIO(clock: VirtualClock(monotonic: 0))
         try chip.requestInput(offset: 7, consumer: "someone else", bias: .asIs)
         let board = BoardIO(configuration: try Fixture.gpio(), backend: chip, stateFile: nil, logger: Fixture.logger)
         #expect(throws: GPIOError.self) { try board.start() }

@@ -2,6 +2,8 @@
 
 import Logging
 import MeterGPIO
+import MeterClock
+import MeterTesting
 import Testing
 
 /// Raw samples every `step` seconds from `start` to `end`, taking each time's level from `timeline`
@@ -127,8 +129,8 @@ struct ResetButtonTests {
 struct ResetButtonMonitorTests {
     let button = 7
 
-    func makeChip() throws -> (VirtualGPIOClock, SimulatedGPIO, ResetButtonMonitor) {
-        let clock = VirtualGPIOClock()
+    func makeChip() throws -> (VirtualClock, SimulatedGPIO, ResetButtonMonitor) {
+        let clock = VirtualClock(monotonic: 0)
         let chip = SimulatedGPIO(clock: clock)
         try chip.requestInput(offset: button, consumer: "test", bias: .pullUp)
         return (clock, chip, ResetButtonMonitor(backend: chip, offset: button, clock: clock, logger: Fixture.logger))
@@ -155,7 +157,7 @@ struct ResetButtonMonitorTests {
         ])
         var seen: [(Double, ResetButtonEvent)] = []
         try await monitor.run(until: 12) { event in
-            seen.append((clock.now(), event))
+            seen.append((clock.monotonic(), event))
             return .continue
         }
         #expect(seen.map(\.1.action) == [.showStatus, .restartService])

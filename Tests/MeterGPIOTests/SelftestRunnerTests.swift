@@ -2,11 +2,13 @@
 
 import Logging
 import MeterGPIO
+import MeterClock
+import MeterTesting
 import Testing
 
 @Suite("gpio-selftest checks on the simulated chip")
 struct SelftestRunnerTests {
-    func makeRunner(_ chip: SimulatedGPIO, _ clock: VirtualGPIOClock, file: OutputStateFile? = nil) throws -> GPIOSelftestRunner {
+    func makeRunner(_ chip: SimulatedGPIO, _ clock: VirtualClock, file: OutputStateFile? = nil) throws -> GPIOSelftestRunner {
         let board = BoardIO(configuration: try Fixture.gpio(), backend: chip, stateFile: file, logger: Fixture.logger)
         return GPIOSelftestRunner(board: board, clock: clock, logger: Fixture.logger)
     }
@@ -17,7 +19,7 @@ struct SelftestRunnerTests {
         defer { folder.remove() }
         let file = OutputStateFile(path: folder.path + "/outputs.state")
         try file.save(OutputStates(a: false, b: true))
-        let clock = VirtualGPIOClock()
+        let clock = VirtualClock(monotonic: 0)
         let chip = SimulatedGPIO(clock: clock)
         let checks = try await makeRunner(chip, clock, file: file).run()
         #expect(checks.filter { !$0.passed }.isEmpty, "\(checks)")
@@ -27,13 +29,13 @@ struct SelftestRunnerTests {
         #expect(chip.transitions(offset: 21).map(\.level) == [false, true, false])
         #expect(chip.transitions(offset: 20).map(\.level) == [true, false, true])
         // Each pattern plays whole periods for at least 1 s: 1 + 1 + 2 + 2 + 2 + 2 s.
-        #expect(abs(clock.now() - 10) < 1e-9)
+        #expect(abs(clock.monotonic() - 10) < 1e-9)
         #expect(chip.transitions(offset: 25).last?.level == false)
     }
 
     @Test("a line held by someone else is a failed row, and that output is not toggled")
     func failures() async throws {
-        let clock = VirtualGPIOClock()
+        let clock = VirtualClock(monotonic: 0)
         let chip = SimulatedGPIO(clock: clock)
         try chip.requestOutput(offset: 20, consumer: "other-program", initial: false)
         let runner = try makeRunner(chip, clock)
@@ -46,7 +48,7 @@ struct SelftestRunnerTests {
 
     @Test("a button that reads pressed when idle fails, saying so")
     func stuckButton() async throws {
-        let clock = VirtualGPIOClock()
+        let clock = VirtualClock(monotonic: 0)
         let chip = SimulatedGPIO(clock: clock)
         chip.scheduleInput(offset: 7, [(0, false)])
         let checks = try await makeRunner(chip, clock).run()
@@ -57,11 +59,11 @@ struct SelftestRunnerTests {
 
     @Test("interactive: a press within the timeout passes, none fails")
     func interactive() async throws {
-        let clock = VirtualGPIOClock()
+        let clock = VirtualClock(monotonic: 0)
         let chip = SimulatedGPIO(clock: clock)
         let runner = try makeRunner(chip, clock)
         let checks = await runner.run(interactiveTimeout: 15) { _ in
-            let t = clock.now() + 2
+            let t = clock.monotonic() + 2
             chip.scheduleInput(offset: 7, [(t, false), (t + 0.005, true), (t + 0.01, false), (t + 0.5, true)])
         }
         let row = checks.last

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Logging
-import MeterCore
+import MeterConfig
 import MeterGPIO
 import Testing
 
@@ -18,7 +18,7 @@ enum Fixture {
     }()
 
     /// `[GPIO_SERVICE]` of the shipped config: out A 21, out B 20, input B 16, LED 25, button 7.
-    static func gpio() throws -> MeterConfiguration.GPIO {
+    static func gpio() throws -> GPIOPins {
         try MeterConfiguration.load(path: repositoryRoot + "/calibration/config.ini").gpio
     }
 

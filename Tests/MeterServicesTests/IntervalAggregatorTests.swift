@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import MeterCore
+import MeterReadings
 import MeterServices
 import Testing
 

@@ -2,7 +2,8 @@
 
 import ADE9000
 import ADE9000Sim
-import MeterCore
+import MeterReadings
+import MeterClock
 import MeterServices
 import MeterStore
 import Testing
@@ -12,7 +13,7 @@ import Testing
     let epoch = 1_795_000_020.0 // a minute boundary
 
     @Test func thirtyMinutesGiveThirtyWholeRowsWithExactEnergy() async throws {
-        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 10, angle: 0), clock: VirtualServiceClock(wall: epoch + 7.3))
+        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 10, angle: 0), clock: VirtualClock(wall: epoch + 7.3))
         try await rig.run(seconds: 1800)
         let rows = try rig.store().rows(from: 0, to: .max)
         #expect(rows.count == 30)
@@ -36,7 +37,7 @@ import Testing
     @Test func rowsMeasuredBeforeClockSyncAreHeldAndRestamped() async throws {
         // The Pi boots with a clock a day behind and unsynchronised; NTP steps it at service time 700 s.
         let bogus = epoch - 86_400 + 13
-        let clock = VirtualServiceClock(wall: bogus, synchronized: false, events: [.init(at: 800, wallJump: 86_400 - 13, synchronize: true)])
+        let clock = VirtualClock(wall: bogus, synchronized: false, events: [.init(at: 800, wallJump: 86_400 - 13, synchronize: true)])
         let rig = ServiceRig(clock: clock)
         try await rig.run(seconds: 1500, startOnBoundary: false)
         let store = try rig.store()
@@ -59,7 +60,7 @@ import Testing
 
     @Test(arguments: [-3600.0, 3600.0])
     func aClockJumpNeverOverwritesDuplicatesOrStretchesARow(jump: Double) async throws {
-        let clock = VirtualServiceClock(wall: epoch, events: [.init(at: 100 + 630.5, wallJump: jump, synchronize: nil)])
+        let clock = VirtualClock(wall: epoch, events: [.init(at: 100 + 630.5, wallJump: jump, synchronize: nil)])
         let rig = ServiceRig(clock: clock)
         try await rig.run(seconds: 1800)
         let store = try rig.store()
@@ -75,11 +76,11 @@ import Testing
     }
 
     @Test func aSecondRunUnderTheSameMinutesGoesAsideInsteadOfOverwriting() async throws {
-        let first = ServiceRig(clock: VirtualServiceClock(wall: epoch))
+        let first = ServiceRig(clock: VirtualClock(wall: epoch))
         try await first.run(seconds: 300)
         let before = try first.store().rows(from: 0, to: .max)
         // The same minutes again (the clock was set back): a new rig on the same database file.
-        let second = ServiceRig(scenario: .balanced(voltage: 230, current: 5), clock: VirtualServiceClock(wall: epoch))
+        let second = ServiceRig(scenario: .balanced(voltage: 230, current: 5), clock: VirtualClock(wall: epoch))
         try await SecondRun.copyDatabase(from: first, to: second)
         try await second.run(seconds: 300)
         let store = try second.store()

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
-import MeterCore
+import MeterReadings
 @testable import MeterStore
 import MeterTesting
 import Testing

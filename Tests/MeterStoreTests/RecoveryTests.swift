@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import ADE9000
 import Logging
-import MeterCore
+import MeterReadings
 @testable import MeterStore
 import MeterTesting
 import Testing

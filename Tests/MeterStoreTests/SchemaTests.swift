@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Logging
 @testable import MeterStore
+import MeterReadings
 import MeterTesting
 import Testing
 
@@ -25,7 +26,7 @@ func tableInfo(_ table: String, in path: String) throws -> [(name: String, type:
 
 @Suite("Schema")
 struct SchemaTests {
-    @Test("a new file gets user_version 1, WAL, and exactly the vocabulary's columns, in a folder created for it")
+    @Test("a new file gets user_version 2, its migrations recorded by name, WAL, and exactly the vocabulary's columns, in a folder created for it")
     func newDatabase() throws {
         let folder = TemporaryFolder()
         let path = folder.file("DB/nested/data_gathering.db")
@@ -33,7 +34,9 @@ struct SchemaTests {
         defer { store.close() }
 
         let connection = try SQLiteConnection(path: path, flags: [.readOnly])
-        #expect(try connection.int64("PRAGMA user_version") == 1)
+        #expect(try connection.int64("PRAGMA user_version") == 2)
+        #expect(try connection.strings("SELECT feature || '/' || name FROM store_migrations")
+                == ["meter_data/1 minute rows, conflicts, lifetime totals"])
         #expect(try connection.strings("PRAGMA journal_mode") == ["wal"])
         #expect(try store.pragma("synchronous") == ["2"], "FULL")
         #expect(try store.pragma("busy_timeout") == ["5000"])
@@ -41,6 +44,7 @@ struct SchemaTests {
         let meterData = try tableInfo("meter_data", in: path)
         #expect(meterData.map(\.name) == expectedMeterDataColumns)
         #expect(Columns.meterData == expectedMeterDataColumns)
+        #expect(MinuteRow.columns == expectedMeterDataColumns)
         for column in meterData {
             let integer = ["time", "samples", "flags", "input_b"].contains(column.name)
             #expect(column.type == (integer ? "INTEGER" : "REAL"), "\(column.name)")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Logging
-import MeterCore
+import MeterReadings
 @testable import MeterStore
 import Synchronization
 import MeterTesting

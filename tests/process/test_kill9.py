@@ -164,7 +164,7 @@ def _check_database(db: Path, ledger: Ledger, new_rows, context: str, scratch: P
         assert version == 0, f"{context}no tables, but user_version = {version}"
         assert ledger.reported_total == 0 and not new_rows, f"{context}rows were reported but meter_data is missing"
         return 0
-    assert tables == SCHEMA_TABLES and version == 1, (
+    assert tables == SCHEMA_TABLES and version == 2, (
         f"{context}half a schema migration: tables {sorted(tables)}, user_version {version}")
 
     rows = meter_rows(db)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Logging
+public import MeterClock
 
 /// The ADE9000 driver: detects the chip, sets it up, writes and verifies the calibration, reads snapshots.
 ///
@@ -30,8 +31,7 @@ public actor ADE9000Driver {
     public private(set) var identity: ChipIdentity?
 
     private let logger: Logger
-    private let sleep: @Sendable (Duration) async throws -> Void
-    private let timestamp: @Sendable () -> Double
+    private let clock: any MeterClock
     /// What CONFIG1.BURST_EN is believed to be; decides how reads are framed.
     private var burstEnabled = false
     /// When the first transfer since it was cleared happened (``RawSnapshot/takenAt``).
@@ -44,16 +44,13 @@ public actor ADE9000Driver {
     ///   - transport: the bus; the driver is its only user from now on.
     ///   - setup: settings and calibration to write at ``initialize()``.
     ///   - logger: where the driver reports resets, retries and warnings.
-    ///   - sleep: waits between polls; tests pass a virtual clock's sleep.
-    ///   - timestamp: the caller's clock, read right before a snapshot's bus transfer (``RawSnapshot/takenAt``).
-    public init(transport: any SPITransport, setup: ADE9000Setup, logger: Logger,
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
-                timestamp: @escaping @Sendable () -> Double = { 0 }) {
+    ///   - clock: the meter's clock: the driver waits on it between polls, and stamps each snapshot with its
+    ///     monotonic and wall time at the bus transfer (``RawSnapshot/takenAt``, ``RawSnapshot/wallTime``).
+    public init(transport: any SPITransport, setup: ADE9000Setup, logger: Logger, clock: any MeterClock = SystemClock()) {
         self.transport = transport
         self.setup = setup
         self.logger = logger
-        self.sleep = sleep
-        self.timestamp = timestamp
+        self.clock = clock
     }
 
     private var device: String { transport.deviceName }
@@ -112,7 +109,7 @@ public actor ADE9000Driver {
         // 1. Software reset; wait for RSTDONE (STATUS1 bit 16), at least 50 ms (no-OS: "> 46 ms").
         try writeWithoutReadback(.CONFIG1, Config1.SWRST.rawValue)
         burstEnabled = false
-        try await sleep(.milliseconds(50))
+        try await clock.sleep(for: .milliseconds(50))
         try await waitFor(.STATUS1, bit: Status1.RSTDONE.rawValue, within: .seconds(1), what: "RSTDONE after a software reset")
         try writeWithoutReadback(.STATUS1, Status1.RSTDONE.rawValue) // write 1 to clear
 
@@ -160,7 +157,7 @@ public actor ADE9000Driver {
                     detail: "waited \(limit) for \(what), bit \(bit.trailingZeroBitCount) never set",
                     remedy: "check the chip's clock (crystal) and supply; power-cycle the meter")
             }
-            try await sleep(step)
+            try await clock.sleep(for: step)
             waited += step
         }
     }
@@ -205,7 +202,7 @@ public actor ADE9000Driver {
                 values = [state[0], state[1]]
             }
             // The transfer that read the energy counters (the first one of the batch unless they needed a retry).
-            let takenAt = togetherAt ?? lastTransferAt ?? timestamp()
+            let takenAt = togetherAt ?? lastTransferAt ?? clock.monotonic()
             let status1 = values[0][0], run = values[1][0]
             if status1 & Status1.RSTDONE.rawValue != 0 || run & 1 == 0 {
                 guard attempt == 0 else {
@@ -250,7 +247,8 @@ public actor ADE9000Driver {
             }
             let temperature = includeTemperature ? Temperature.celsius(result: values[index][0], trim: temperatureTrim) : nil
             return RawSnapshot(phases: phases, comPeriod: values[2][0], energy: energy, temperatureCelsius: temperature,
-                               status1: status1, reinitialised: attempt > 0, takenAt: takenAt)
+                               status1: status1, reinitialised: attempt > 0, takenAt: takenAt,
+                               wallTime: clock.wall(atMonotonic: takenAt))
         }
         preconditionFailure("the loop returns or throws")
     }
@@ -384,7 +382,7 @@ public actor ADE9000Driver {
         statistics.transfers += 1
         statistics.transactions += frames.count
         do {
-            let (miso, at) = try transport.stampedTransfer(frames, clock: timestamp)
+            let (miso, at) = try transport.stampedTransfer(frames, clock: { clock.monotonic() })
             if lastTransferAt == nil { lastTransferAt = at }
             return (miso, at)
         } catch {

@@ -38,16 +38,19 @@ public struct RawSnapshot: Sendable, Hashable {
     /// The chip had reset or stopped and was set up again just before this snapshot. Energy registers
     /// restarted from zero, so no difference may be taken across it.
     public var reinitialised: Bool
-    /// The driver's `timestamp` clock right before the bus transfer that read these registers.
+    /// The driver clock's monotonic time of the bus transfer that read these registers (the energy
+    /// counters' transfer when a snapshot needed several).
     public var takenAt: Double
+    /// The same moment on the wall clock (Unix seconds), stamped once, by the driver.
+    public var wallTime: Double
 
     public subscript(phase: Phase) -> PhaseCodes { phases[phase.rawValue] }
 
     public init(phases: [PhaseCodes], comPeriod: UInt32, energy: [EnergyCodes]?, temperatureCelsius: Double?,
-                status1: UInt32, reinitialised: Bool, takenAt: Double = 0) {
+                status1: UInt32, reinitialised: Bool, takenAt: Double = 0, wallTime: Double = 0) {
         self.phases = phases; self.comPeriod = comPeriod; self.energy = energy
         self.temperatureCelsius = temperatureCelsius; self.status1 = status1; self.reinitialised = reinitialised
-        self.takenAt = takenAt
+        self.takenAt = takenAt; self.wallTime = wallTime
     }
 }
 

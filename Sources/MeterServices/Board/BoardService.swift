@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import Logging
+public import MeterClock
 public import MeterGPIO
 public import ServiceLifecycle
 
@@ -9,7 +10,7 @@ public import ServiceLifecycle
 /// status; long press ≥ 5 s: a clean restart). No press ever deletes data.
 public final class BoardService: Service {
     private let board: BoardIO
-    private let clock: any GPIOClock
+    private let clock: any MeterClock
     private let health: ServiceHealth
     private let logger: Logger
     private let requestRestart: @Sendable () -> Void
@@ -18,7 +19,7 @@ public final class BoardService: Service {
     ///   - board: the requested lines (`BoardIO.start()` is called here).
     ///   - requestRestart: called on a long press; the caller shuts the group down gracefully and exits
     ///     with ``ResetButton/restartExitCode`` so systemd starts the service again.
-    public init(board: BoardIO, clock: any GPIOClock, health: ServiceHealth, logger: Logger,
+    public init(board: BoardIO, clock: any MeterClock, health: ServiceHealth, logger: Logger,
                 requestRestart: @escaping @Sendable () -> Void) {
         self.board = board; self.clock = clock; self.health = health; self.logger = logger; self.requestRestart = requestRestart
     }

@@ -2,7 +2,8 @@
 
 import ADE9000
 public import Logging
-public import MeterCore
+public import MeterReadings
+public import MeterConfig
 public import ServiceLifecycle
 import UnixSignals
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import MeterCore
+public import MeterReadings
 
-/// One snapshot with the two times it was taken at.
+/// One snapshot with the two times it was taken at (the driver's stamp) and whether the wall clock could be trusted.
 public struct MeterSample: Sendable {
     /// Service monotonic seconds (never jumps).
     public var monotonic: Double
@@ -15,6 +15,11 @@ public struct MeterSample: Sendable {
 
     public init(monotonic: Double, wall: Double, reading: Reading, wallSynchronized: Bool = true) {
         self.monotonic = monotonic; self.wall = wall; self.reading = reading; self.wallSynchronized = wallSynchronized
+    }
+
+    /// A sample at the reading's own stamp (``Reading/monotonic``, ``Reading/time``).
+    public init(_ reading: Reading, wallSynchronized: Bool) {
+        self.init(monotonic: reading.monotonic, wall: reading.time, reading: reading, wallSynchronized: wallSynchronized)
     }
 }
 

@@ -3,7 +3,8 @@
 import ADE9000
 import Synchronization
 public import Logging
-public import MeterCore
+public import MeterClock
+public import MeterReadings
 public import ServiceLifecycle
 
 /// How the sampler runs.
@@ -31,48 +32,44 @@ public struct SamplingConfiguration: Sendable {
 }
 
 /// Samples the meter on a fixed monotonic grid (whole wall seconds), folds the snapshots into interval
-/// rows and hands the closed intervals to ``intervals`` (the storage service reads it).
+/// rows, makes them final (``RowFinalizer``) and publishes readings and rows on the ``LiveHub``.
 ///
 /// Deadlines are absolute (`start + k · period`), so the loop never drifts; a late tick skips the ticks
-/// it missed instead of bunching up. A failing snapshot marks the interval and is retried at the next
-/// tick; the chip is set up again after repeated failures. On graceful shutdown the running interval is
-/// closed as partial and the stream finishes, so the storage service can write it and stop.
+/// it missed instead of bunching up. Publishing never waits (see ``Broadcast``), so no consumer can slow
+/// the grid. A failing snapshot marks the interval and is retried at the next tick; the chip is set up
+/// again after repeated failures. On graceful shutdown the running interval is closed as partial, the
+/// held rows are finished, and the hub's streams end, so the storage writes the last row and stops.
 public final class SamplingService: Service {
-    /// Closed intervals, in order. Finishes when the sampler stops.
-    public let intervals: AsyncStream<ClosedInterval>
-    private let continuation: AsyncStream<ClosedInterval>.Continuation
     private let meter: Meter
-    private let clock: any ServiceClock
+    private let clock: any MeterClock
     private let configuration: SamplingConfiguration
+    private let hub: LiveHub
     private let notifier: SystemdNotifier
     private let logger: Logger
     /// Successful snapshots, for the stop log.
     private let samples = Counter()
-    private var samplesTaken: Int { samples.value }
-
-    /// - Parameter meter: a meter whose driver was made with `timestamp: clock.monotonic`.
     private let onStart: (@Sendable (Meter) async -> Void)?
-    private let health: ServiceHealth
     private let readInput: (@Sendable () -> Int?)?
 
     /// - Parameters:
+    ///   - meter: a meter whose driver runs on `clock` (it stamps the readings).
+    ///   - hub: where readings, rows and health go.
     ///   - onStart: runs once the chip is set up, before sampling (the service's wiring checks).
-    ///   - health: where the sampler reports meter faults and clock synchronisation.
     ///   - readInput: GPIO input B, read when an interval closes (`input_b`); nil without GPIO.
-    public init(meter: Meter, clock: any ServiceClock, configuration: SamplingConfiguration,
+    public init(meter: Meter, clock: any MeterClock, configuration: SamplingConfiguration, hub: LiveHub,
                 notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger,
-                health: ServiceHealth = ServiceHealth(), readInput: (@Sendable () -> Int?)? = nil,
-                onStart: (@Sendable (Meter) async -> Void)? = nil) {
-        (intervals, continuation) = AsyncStream.makeStream(of: ClosedInterval.self)
-        self.meter = meter; self.clock = clock; self.configuration = configuration
-        self.notifier = notifier; self.logger = logger; self.onStart = onStart
-        self.health = health; self.readInput = readInput
+                readInput: (@Sendable () -> Int?)? = nil, onStart: (@Sendable (Meter) async -> Void)? = nil) {
+        self.meter = meter; self.clock = clock; self.configuration = configuration; self.hub = hub
+        self.notifier = notifier; self.logger = logger; self.onStart = onStart; self.readInput = readInput
     }
 
+    /// Snapshots taken so far.
+    public var samplesTaken: Int { samples.value }
+
     public func run() async throws {
-        defer { continuation.finish() }
+        defer { hub.finish() }
         let identity = try await meter.start()
-        health.set(.starting, false)
+        hub.health.set(.starting, false)
         await onStart?(meter)
         notifier.notify("READY=1\nSTATUS=sampling the ADE9000")
         logger.info("sampling", metadata: [
@@ -80,13 +77,14 @@ public final class SamplingService: Service {
             "interval.seconds": "\(configuration.intervalSeconds)", "sample.period": "\(configuration.samplePeriod)",
         ])
 
-        let (finalAggregator, stopBoundary) = try await cancelWhenGracefulShutdown { await self.sample() }
-        var aggregator = finalAggregator
+        let (finalAggregator, finalFinalizer, stopBoundary) = await cancelWhenGracefulShutdown { await self.sample() }
+        var aggregator = finalAggregator, finalizer = finalFinalizer
         // Stopped by --sim-duration: an interval begun at the stop boundary lies outside the run asked for.
         if var last = aggregator.finish(), stopBoundary.map({ last.monotonicStart < $0 - 1e-6 }) ?? true {
             last.row.inputB = readInput?()
-            continuation.yield(last)
+            for row in finalizer.finalize(last, clock: clock) { hub.publish(row) }
         }
+        for row in finalizer.finish(clock: clock) { hub.publish(row) }
         let statistics = await meter.driver.statistics
         logger.info("sampling stopped", metadata: [
             "samples": "\(samplesTaken)", "spi.transactions": "\(statistics.transactions)",
@@ -95,10 +93,12 @@ public final class SamplingService: Service {
         ])
     }
 
-    /// The sampling loop; returns the aggregator with the running interval when cancelled or done, and
-    /// the monotonic stop boundary when it stopped because ``SamplingConfiguration/stopAfter`` was reached.
-    private func sample() async -> (IntervalAggregator, Double?) {
+    /// The sampling loop; returns the aggregator with the running interval and the finalizer with the rows it
+    /// holds when cancelled or done, and the monotonic stop boundary when it stopped because
+    /// ``SamplingConfiguration/stopAfter`` was reached.
+    private func sample() async -> (IntervalAggregator, RowFinalizer, Double?) {
         var aggregator = IntervalAggregator(length: configuration.intervalSeconds, samplePeriod: configuration.samplePeriod)
+        var finalizer = RowFinalizer(intervalSeconds: configuration.intervalSeconds, logger: logger)
         let period = configuration.samplePeriod
         // Put ticks on whole wall seconds, so a tick falls right on each interval boundary.
         let wall = clock.wall(), now = clock.monotonic()
@@ -114,42 +114,37 @@ public final class SamplingService: Service {
             // A baseline just before the boundary, so the first interval has all its energy.
             if (try? await clock.sleep(untilMonotonic: origin - lead)) != nil,
                let reading = try? await meter.reading(includeEnergy: true, includeTemperature: false) {
-                let wallNow = clock.wall() + (reading.takenAt - clock.monotonic())
-                aggregator.prime(MeterSample(monotonic: reading.takenAt, wall: wallNow, reading: reading,
-                                             wallSynchronized: clock.isSynchronized()))
+                aggregator.prime(MeterSample(reading, wallSynchronized: clock.isSynchronized()))
             }
         }
 
         while !Task.isCancelled {
             do { try await clock.sleep(untilMonotonic: origin + tick * period) } catch { break }
-            let before = clock.monotonic(), wallBefore = clock.wall()
+            let before = clock.monotonic()
             do {
+                // Stamped by the driver at its bus transfer, where the chip's counters were read.
                 let reading = try await meter.reading(
                     includeEnergy: true, includeTemperature: Int(tick) % max(1, configuration.temperatureEvery) == 0)
-                // Stamp the snapshot at its bus transfer, where the chip's counters were read (the driver
-                // reads the service clock there).
-                let monotonic = reading.takenAt, wall = wallBefore + (reading.takenAt - before)
                 if failures > 0 {
                     logger.notice("meter answers again", metadata: ["failed.snapshots": "\(failures)"])
                     failures = 0
                 }
                 samples.increment()
                 let synchronized = clock.isSynchronized()
-                health.set(.clockUnsynchronised, !synchronized)
-                health.set(.meterFault, false)
-                let closed = aggregator.add(MeterSample(monotonic: monotonic, wall: wall, reading: reading,
-                                                        wallSynchronized: synchronized))
-                for var interval in closed {
+                hub.health.set(.clockUnsynchronised, !synchronized)
+                hub.health.set(.meterFault, false)
+                hub.publish(reading)
+                for var interval in aggregator.add(MeterSample(reading, wallSynchronized: synchronized)) {
                     interval.row.inputB = readInput?()
-                    continuation.yield(interval)
+                    for row in finalizer.finalize(interval, clock: clock) { hub.publish(row) }
                 }
-                if let every = notifier.watchdogInterval, monotonic - lastWatchdog >= every / 2 {
+                if let every = notifier.watchdogInterval, reading.monotonic - lastWatchdog >= every / 2 {
                     notifier.notify("WATCHDOG=1")
-                    lastWatchdog = monotonic
+                    lastWatchdog = reading.monotonic
                 }
             } catch {
                 failures += 1
-                health.set(.meterFault, true)
+                hub.health.set(.meterFault, true)
                 aggregator.flagOpenInterval(.missedSamples)
                 if failures == 1 {
                     logger.error("snapshot failed; retrying every sample", metadata: ["error": "\(error)"])
@@ -159,12 +154,12 @@ public final class SamplingService: Service {
                     _ = try? await meter.start()
                 }
             }
-            if let stopAt, before >= stopAt - 1e-9 { return (aggregator, stopAt) }
+            if let stopAt, before >= stopAt - 1e-9 { return (aggregator, finalizer, stopAt) }
             // Next tick; skip ticks already past instead of bunching up.
             let elapsed = (clock.monotonic() - origin) / period
             tick = max(tick + 1, elapsed.rounded(.up))
         }
-        return (aggregator, nil)
+        return (aggregator, finalizer, nil)
     }
 }
 

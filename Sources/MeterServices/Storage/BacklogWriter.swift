@@ -1,32 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import Logging
-import MeterCore
+import MeterReadings
 import MeterStore
 
 /// The storage service's write path: a store that may be missing or failing, and the rows waiting for it.
 struct BacklogWriter {
-    private let openStore: @Sendable () throws -> SQLiteReadingStore
+    private let openStore: @Sendable () throws -> any ReadingStore
     private let maximumBacklog: Int
     private let logger: Logger
-    private var store: SQLiteReadingStore?
-    private var backlog: [MinuteRow] = []
-    private var aside: [MinuteRow] = []
+    private(set) var store: (any ReadingStore)?
+    private(set) var backlog: [MinuteRow] = []
     private var failing = false
     private var dropped = 0
 
-    init(openStore: @escaping @Sendable () throws -> SQLiteReadingStore, maximumBacklog: Int, logger: Logger) {
+    init(openStore: @escaping @Sendable () throws -> any ReadingStore, maximumBacklog: Int, logger: Logger) {
         self.openStore = openStore; self.maximumBacklog = maximumBacklog; self.logger = logger
     }
 
-    var backlogCount: Int { backlog.count + aside.count }
+    var backlogCount: Int { backlog.count }
 
-    mutating func open() {
-        guard store == nil else { return }
+    /// Opens the store if it is not open. - Returns: true when it was opened by this call.
+    @discardableResult
+    mutating func open() -> Bool {
+        guard store == nil else { return false }
         do {
             store = try openStore()
+            return true
         } catch {
             trouble("database cannot be opened; keeping rows in memory", error)
+            return false
         }
     }
 
@@ -40,24 +43,19 @@ struct BacklogWriter {
         }
     }
 
-    mutating func appendAside(_ rows: [MinuteRow]) { aside += rows }
-
-    /// Writes the backlog in one transaction. - Returns: rows written.
+    /// Writes the backlog in one transaction (rows flagged unsynchronised go aside). - Returns: rows written.
     mutating func drain() -> Int {
-        guard !backlog.isEmpty || !aside.isEmpty else { return 0 }
+        guard !backlog.isEmpty else { return 0 }
         open()
         guard let store else { return 0 }
         do {
             let count = backlog.count
-            if !backlog.isEmpty {
-                let outcomes = try store.insert(backlog)
-                // After the commit: a row logged here is on disk.
-                for (row, outcome) in zip(backlog, outcomes) {
-                    logger.debug("row stored", metadata: ["row.time": "\(row.time)", "row.outcome": "\(outcome)", "row.flags": "\(row.flags.rawValue)"])
-                }
+            let outcomes = try store.insert(backlog)
+            // After the commit: a row logged here is on disk.
+            for (row, outcome) in zip(backlog, outcomes) {
+                logger.debug("row stored", metadata: ["row.time": "\(row.time)", "row.outcome": "\(outcome)", "row.flags": "\(row.flags.rawValue)"])
             }
             backlog.removeAll()
-            if !aside.isEmpty { try store.insertAside(aside); aside.removeAll() }
             if failing {
                 failing = false
                 logger.notice("database writable again; backlog written", metadata: ["rows": "\(count)"])
@@ -71,13 +69,6 @@ struct BacklogWriter {
                 self.store = nil
             }
             return 0
-        }
-    }
-
-    mutating func deleteRows(olderThan time: Int64) {
-        guard let store else { return }
-        do { _ = try store.deleteRows(olderThan: time) } catch {
-            logger.warning("retention delete failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -2,7 +2,7 @@
 internal import CSQLite
 
 /// A value of an SQLite column or parameter. A NaN `Double` is stored by SQLite as NULL.
-enum SQLiteValue: Hashable {
+public enum SQLiteValue: Hashable, Sendable {
     case integer(Int64)
     case real(Double)
     case text(String)

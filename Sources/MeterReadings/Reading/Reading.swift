@@ -49,8 +49,9 @@ public struct Reading: Sendable, Hashable {
     public var temperature: Double?
     /// The chip had reset and was set up again just before this reading; energy counts restarted.
     public var afterChipReset: Bool
-    /// When the registers were read, on the driver's timestamp clock (the service's monotonic clock).
-    public var takenAt: Double = 0
+    /// When the registers were read, on the meter clock's monotonic scale (``time`` is the same moment on
+    /// the wall clock: both are stamped once, by the driver, at the bus transfer).
+    public var monotonic: Double = 0
 
     public init(time: Double, freq: Double, phases: [PhaseValues], energy: [PhaseEnergy]? = nil,
                 temperature: Double? = nil, afterChipReset: Bool = false) {
@@ -79,40 +80,26 @@ public struct Reading: Sendable, Hashable {
         return fields
     }
 
-    /// One JSON object on one line, keys in vocabulary order, numbers rounded to what the meter resolves.
-    public func jsonLine() -> String {
-        let body = fields.map { field in "\"\(field.name)\":\(Self.format(field.value, for: field.name))" }
-        return "{" + body.joined(separator: ",") + "}"
-    }
-
-    /// Decimal text with a resolution fitting the quantity; JSON has no NaN or infinity, so those are `null`.
-    static func format(_ value: Double, for name: String) -> String {
-        guard value.isFinite else { return "null" }
-        let decimals: Int
+    /// Decimals that fit the quantity's resolution (the meter resolves no finer): JSON and tables round to them.
+    public static func decimals(for name: String) -> Int {
         switch name {
-        case "time": decimals = 3
-        case "freq": decimals = 4
-        case _ where name.hasSuffix("_pf"): decimals = 5
-        case _ where name.hasSuffix("_i"): decimals = 5
-        case _ where name.hasSuffix("h"): decimals = 6
-        default: decimals = 3
+        case "time": 3
+        case "freq": 4
+        case _ where name.hasSuffix("_pf"): 5
+        case _ where name.hasSuffix("_i"): 5
+        case _ where name.hasSuffix("h"): 6
+        default: 3
         }
-        return fixed(value, decimals: decimals)
     }
+}
 
-    /// `value` with `decimals` digits after the point, without Foundation.
-    public static func fixed(_ value: Double, decimals: Int) -> String {
-        var scale = 1.0
-        for _ in 0..<decimals { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
-        guard scaled < 9e15 else { return "\(value)" }
-        let integer = UInt64(scaled)
-        let whole = integer / UInt64(scale), fraction = integer % UInt64(scale)
-        var text = String(whole)
-        if decimals > 0 {
-            let digits = String(fraction)
-            text += "." + String(repeating: "0", count: decimals - digits.count) + digits
+extension Reading: Encodable {
+    /// One JSON object keyed by the vocabulary (``fields``), in that order, each number rounded to what the
+    /// meter resolves (``decimals(for:)``); NaN and infinity, which JSON lacks, are `null`.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: ColumnKey.self)
+        for field in fields {
+            try container.encode(rounded: field.value, decimals: Self.decimals(for: field.name), forKey: ColumnKey(field.name))
         }
-        return (value < 0 && integer != 0 ? "-" : "") + text
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
+public import MeterReadings
 
 /// Checks the CLEMAP `chX_watthr` constants against energy per LSB derived from first principles.
 ///

@@ -10,7 +10,6 @@ public import Logging
 public actor Meter {
     public let driver: ADE9000Driver
     public private(set) var scales: [Phase: PhaseScale]
-    private let wallClock: @Sendable () -> Double
     private let logger: Logger
     private var lastEnergy: [RawSnapshot.EnergyCodes]?
     private var energySinceStart = [Reading.PhaseEnergy](repeating: .init(wh: 0, varh: 0, vah: 0), count: 3)
@@ -18,10 +17,10 @@ public actor Meter {
     /// - Parameters:
     ///   - driver: a driver not yet initialised.
     ///   - scales: A, V, W… per LSB of each phase, from `config.ini`.
-    ///   - wallClock: Unix seconds for the `time` of each reading.
-    public init(driver: ADE9000Driver, scales: [Phase: PhaseScale], logger: Logger,
-                wallClock: @escaping @Sendable () -> Double) {
-        self.driver = driver; self.scales = scales; self.logger = logger; self.wallClock = wallClock
+    ///
+    /// A reading's `time` and `monotonic` are the driver's stamp of its bus transfer (the driver's clock).
+    public init(driver: ADE9000Driver, scales: [Phase: PhaseScale], logger: Logger) {
+        self.driver = driver; self.scales = scales; self.logger = logger
     }
 
     /// Detects and sets up the chip. - Throws: ``ADE9000Error``.
@@ -77,9 +76,9 @@ public actor Meter {
             lastEnergy = codes
             energy = energySinceStart
         }
-        var reading = Reading(time: wallClock(), freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases, energy: energy,
+        var reading = Reading(time: snapshot.wallTime, freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases, energy: energy,
                               temperature: snapshot.temperatureCelsius, afterChipReset: snapshot.reinitialised)
-        reading.takenAt = snapshot.takenAt
+        reading.monotonic = snapshot.takenAt
         return reading
     }
 }

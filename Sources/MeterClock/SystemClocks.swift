@@ -7,10 +7,12 @@ import Glibc
 
 /// The C clock calls, in one place.
 enum SystemClocks {
+    enum ID { case monotonic, realtime }
+
     /// `clock_gettime(id)` in seconds.
-    static func read(_ id: clockid_t) -> Double {
+    static func read(_ id: ID) -> Double {
         var now = timespec()
-        clock_gettime(id, &now)
+        clock_gettime(id == .monotonic ? CLOCK_MONOTONIC : CLOCK_REALTIME, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
     }
 

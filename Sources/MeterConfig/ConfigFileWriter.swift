@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
+import MeterFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,42 +37,23 @@ public enum ConfigFileWriter {
         }
 
         let status = try writableStatus(path)
-        let folder = folderOf(path)
-        guard let old = readAll(path) else { throw fail("cannot be read: \(String(cString: strerror(errno)))", "check its permissions") }
+        guard let old = AtomicFile.read(path) else { throw fail("cannot be read: \(String(cString: strerror(errno)))", "check its permissions") }
         try stop(.checked)
 
         let backup = "\(path).bak-\(timestamp)"
-        guard writeFile(backup, old, mode: status.st_mode & 0o777) else {
+        guard writeNewFile(backup, old, mode: status.st_mode & 0o777) else {
             throw fail("backup \(backup) could not be written: \(String(cString: strerror(errno)))", "free disk space or fix the folder's permissions")
         }
         try stop(.backupWritten)
 
-        let temporary = "\(folder)/.\(path.split(separator: "/").last ?? "config.ini").tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, status.st_mode & 0o777)
-        guard fd >= 0 else { throw fail("temporary file \(temporary) could not be created: \(String(cString: strerror(errno)))", "free disk space or fix the folder's permissions") }
-        var closed = false
-        defer { if !closed { close(fd) } }
-        _ = fchown(fd, status.st_uid, status.st_gid)
-        try stop(.temporaryCreated)
-
-        let bytes = Array(text.utf8)
-        let half = bytes.count / 2
-        guard writeFully(fd, bytes[..<half]) else { unlink(temporary); throw fail("writing \(temporary) failed: \(String(cString: strerror(errno)))", "free disk space") }
-        try stop(.temporaryPartlyWritten)
-        guard writeFully(fd, bytes[half...]) else { unlink(temporary); throw fail("writing \(temporary) failed: \(String(cString: strerror(errno)))", "free disk space") }
-        try stop(.temporaryWritten)
-        guard fsync(fd) == 0 else { unlink(temporary); throw fail("fsync of \(temporary) failed: \(String(cString: strerror(errno)))", "check the storage") }
-        close(fd); closed = true
-        try stop(.temporarySynced)
-
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw fail("could not replace it: \(String(cString: strerror(errno)))", "check the folder's permissions")
+        do {
+            try AtomicFile.write(Array(text.utf8), to: path, mode: status.st_mode & 0o777, owner: (status.st_uid, status.st_gid),
+                                 stopAfter: stopAfter.flatMap { AtomicFile.Step(rawValue: $0.rawValue - Step.temporaryCreated.rawValue) })
+        } catch {
+            if let step = error.stoppedAfter { throw fail("write stopped after \(step) (test)", "none") }
+            throw fail("could not be replaced: \(error.detail)",
+                       error.errno == ENOSPC ? "free disk space" : "check the folder's permissions and the storage")
         }
-        try stop(.renamed)
-        let folderFD = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderFD >= 0 { fsync(folderFD); close(folderFD) }
-        try stop(.folderSynced)
         return backup
     }
 
@@ -91,7 +73,7 @@ public enum ConfigFileWriter {
         guard status.st_mode & 0o222 != 0 else {
             throw fail("is read-only (mode \(String(status.st_mode & 0o777, radix: 8)))", "make it writable (chmod u+w) or copy it and pass the copy to --config")
         }
-        let folder = folderOf(path)
+        let folder = AtomicFile.folderOf(path)
         guard access(folder, W_OK) == 0 else {
             throw fail("its folder \(folder) is not writable (\(String(cString: strerror(errno))))", "run as a user who may write there, or remount the filesystem read-write")
         }
@@ -106,11 +88,6 @@ public enum ConfigFileWriter {
         return status
     }
 
-    static func folderOf(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
     /// `20261124T213045Z`.
     public static func utcTimestamp() -> String {
         var now = time(nil)
@@ -120,34 +97,11 @@ public enum ConfigFileWriter {
         return "\(parts.tm_year + 1900)\(two(parts.tm_mon + 1))\(two(parts.tm_mday))T\(two(parts.tm_hour))\(two(parts.tm_min))\(two(parts.tm_sec))Z"
     }
 
-    static func readAll(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 { if errno == EINTR { continue }; return nil }
-            if count == 0 { return result }
-            result += buffer[..<count]
-        }
-    }
-
-    static func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) -> Bool {
+    /// Creates `path` (which must not exist) with `bytes`, fsynced: the backup of the old file.
+    static func writeNewFile(_ path: String, _ bytes: [UInt8], mode: mode_t) -> Bool {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        return writeFully(fd, bytes[...]) && fsync(fd) == 0
-    }
-
-    static func writeFully(_ fd: Int32, _ bytes: ArraySlice<UInt8>) -> Bool {
-        var offset = bytes.startIndex
-        while offset < bytes.endIndex {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 { if errno == EINTR { continue }; return false }
-            offset += written
-        }
-        return true
+        return AtomicFile.writeFully(fd, bytes[...]) && fsync(fd) == 0
     }
 }

@@ -3,8 +3,11 @@
 import ADE9000
 import ADE9000Sim
 import Logging
-import MeterCore
+import MeterReadings
+import MeterConfig
+import MeterClock
 import MeterTesting
+import Foundation
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -15,13 +18,13 @@ import Glibc
 @Suite struct MeterEndToEndTests {
     static func makeMeter(_ scenario: Scenario, configuration: MeterConfiguration? = nil) async throws -> (VirtualClock, SimulatedADE9000, Meter) {
         let configuration = try configuration ?? MeterConfiguration.load(path: Fixtures.shippedConfig)
-        let clock = VirtualClock()
-        let chip = SimulatedADE9000(scenario: scenario, now: clock.now)
+        let clock = VirtualClock(wall: 1_795_000_000)
+        let chip = SimulatedADE9000(scenario: scenario, clock: clock)
         var logger = Logger(label: "test")
         logger.logLevel = .critical
         let driver = ADE9000Driver(transport: chip, setup: ADE9000Setup(calibration: configuration.calibration),
-                                   logger: logger, sleep: clock.sleep)
-        let meter = Meter(driver: driver, scales: configuration.scales, logger: logger, wallClock: { 1_795_000_000 })
+                                   logger: logger, clock: clock)
+        let meter = Meter(driver: driver, scales: configuration.scales, logger: logger)
         try await meter.start()
         return (clock, chip, meter)
     }
@@ -139,15 +142,25 @@ import Glibc
         let reading = try await meter.reading(includeEnergy: false, includeTemperature: false)
         let names = reading.fields.map(\.name)
         #expect(names == ["time", "freq"] + ["l1", "l2", "l3"].flatMap { l in ["v", "i", "p", "q", "s", "pf"].map { "\(l)_\($0)" } })
-        let json = reading.jsonLine()
-        #expect(json.hasPrefix("{\"time\":1795000000.000,\"freq\":50.0000,\"l1_v\":"))
+        // Encodable under the same names, rounded to the meter's resolution, NaN as null.
+        let json = String(decoding: try JSONEncoder().encode(reading), as: UTF8.self)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == Set(names))
+        // Stamped once, by the driver, at the bus transfer: the wall clock then, not a second reading of it.
+        #expect(abs((object["time"] as? Double ?? 0) - reading.time) < 0.0005)
+        #expect(reading.time >= 1_795_000_000 && reading.time < 1_795_000_010)
+        #expect(abs((object["freq"] as? Double ?? 0) - 50) < 1e-4)
         #expect(!json.contains("nan") && !json.contains("inf"))
+        var noLoad = reading
+        noLoad.phases[0].pf = .nan
+        let nulls = String(decoding: try JSONEncoder().encode(noLoad), as: UTF8.self)
+        #expect(nulls.contains("\"l1_pf\":null"))
     }
 
     @Test func fixedPointFormatting() {
-        #expect(Reading.fixed(2300.0049, decimals: 3) == "2300.005")
-        #expect(Reading.fixed(-0.0004, decimals: 3) == "0.000")
-        #expect(Reading.fixed(-1991.86, decimals: 1) == "-1991.9")
-        #expect(Reading.fixed(0.5, decimals: 0) == "1")
+        #expect(DecimalText.fixed(2300.0049, 3) == "2300.005")
+        #expect(DecimalText.fixed(-0.0004, 3) == "0.000")
+        #expect(DecimalText.fixed(-1991.86, 1) == "-1991.9")
+        #expect(DecimalText.fixed(0.5, 0) == "1")
     }
 }

@@ -1,42 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 public import ADE9000
 public import Logging
-
-/// The board scale of one phase: SI units per register LSB, as the CLEMAP `config.ini` writes them (`cha_irms` …).
-///
-/// The instantaneous constants convert the chip's RMS and power registers (ade9000.md §5.2):
-/// `ampsPerLSB` × xIRMS = A rms, `voltsPerLSB` × xVRMS = V rms, `wattsPerLSB` × xWATT = W, and so on.
-///
-/// `watthr`, `varhr` and `vahr` are kept exactly as written. Their CLEMAP convention is
-/// *energy per xWATTHR_HI LSB × 8000* (f_DSP): `cha_watthr = cha_watt × 8192 / 3600`, while the energy of one
-/// HI LSB is `cha_watt × 8192 / (8000 × 3600)` Wh (ade9000.md §5.4). The driver therefore derives Wh per LSB
-/// from ``wattsPerLSB`` itself and does not use these three; they are checked and shown only.
-public struct PhaseScale: Sendable, Hashable {
-    /// A rms per xIRMS LSB (`ch?_irms`).
-    public var ampsPerLSB: Double
-    /// V rms per xVRMS LSB (`ch?_vrms`).
-    public var voltsPerLSB: Double
-    /// W per xWATT LSB (`ch?_watt`).
-    public var wattsPerLSB: Double
-    /// var per xVAR LSB (`ch?_var`).
-    public var varsPerLSB: Double
-    /// VA per xVA LSB (`ch?_va`).
-    public var voltAmpsPerLSB: Double
-    /// `ch?_watthr` as written: Wh per xWATTHR_HI LSB × 8000 (CLEMAP convention, see the type's notes).
-    public var watthr: Double
-    /// `ch?_varhr` as written: varh per xVARHR_HI LSB × 8000.
-    public var varhr: Double
-    /// `ch?_vahr` as written: VAh per xVAHR_HI LSB × 8000.
-    public var vahr: Double
-
-    /// Creates a scale from the eight constants.
-    public init(ampsPerLSB: Double, voltsPerLSB: Double, wattsPerLSB: Double, varsPerLSB: Double,
-                voltAmpsPerLSB: Double, watthr: Double, varhr: Double, vahr: Double) {
-        self.ampsPerLSB = ampsPerLSB; self.voltsPerLSB = voltsPerLSB; self.wattsPerLSB = wattsPerLSB
-        self.varsPerLSB = varsPerLSB; self.voltAmpsPerLSB = voltAmpsPerLSB
-        self.watthr = watthr; self.varhr = varhr; self.vahr = vahr
-    }
-}
+public import MeterGPIO
+public import MeterReadings
 
 /// The meter's `config.ini`, typed and validated.
 ///
@@ -85,37 +51,6 @@ public struct MeterConfiguration: Sendable, Hashable {
     ///
     /// The meaning of the relay outputs and inputs follows the original CLEMAP firmware: `output_pin_setup` lists
     /// which outputs (`a`, `b`) are fitted, `input_pin_setup` which inputs.
-    public struct GPIO: Sendable, Hashable {
-        /// `output_pin_setup`: the fitted outputs, letters from `ab` (e.g. `ab`).
-        public var outputPinSetup: String
-        /// `pin_out_a`: GPIO of output A.
-        public var pinOutA: Int
-        /// `pin_out_b`: GPIO of output B.
-        public var pinOutB: Int
-        /// `default_input_value`: the value (0 or 1) an input is taken to have by default.
-        public var defaultInputValue: Int
-        /// `input_pin_setup`: the fitted inputs, letters from `ab` (e.g. `b`).
-        public var inputPinSetup: String
-        /// `pin_in_a`: GPIO of input A; optional, required when `input_pin_setup` contains `a`.
-        public var pinInA: Int?
-        /// `pin_in_b`: GPIO of input B.
-        public var pinInB: Int
-        /// `led_pin`: GPIO of the status LED.
-        public var ledPin: Int
-        /// `reset_button_pin`: GPIO of the reset button.
-        public var resetButtonPin: Int
-        /// `gpio_chip` (optional, ours): the gpiochip name or path; `nil` (absent, empty or `auto`) means find the header's chip.
-        public var chip: String?
-
-        /// Creates the GPIO settings.
-        public init(outputPinSetup: String, pinOutA: Int, pinOutB: Int, defaultInputValue: Int, inputPinSetup: String,
-                    pinInA: Int? = nil, pinInB: Int, ledPin: Int, resetButtonPin: Int, chip: String? = nil) {
-            self.outputPinSetup = outputPinSetup; self.pinOutA = pinOutA; self.pinOutB = pinOutB
-            self.defaultInputValue = defaultInputValue; self.inputPinSetup = inputPinSetup; self.pinInA = pinInA
-            self.pinInB = pinInB; self.ledPin = ledPin; self.resetButtonPin = resetButtonPin; self.chip = chip
-        }
-    }
-
     /// The config file's path, as given; errors and ``resolvedDBPath`` use it.
     public var source: String
     /// The parsed file, for rewriting single values (`calibrate`) with every other line kept.
@@ -150,7 +85,7 @@ public struct MeterConfiguration: Sendable, Hashable {
     public var spiMode: Int
 
     /// `[GPIO_SERVICE]`.
-    public var gpio: GPIO
+    public var gpio: GPIOPins
 
     /// `[MODULES] data_gathering_module`: whether readings are stored; `true` or `false`, default `true`.
     public var dataGatheringEnabled: Bool
@@ -239,7 +174,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         var chip = r.string(gpioSection, "gpio_chip")
         if chip?.isEmpty == true || chip?.lowercased() == "auto" { chip = nil }
         r.checkPinConflicts()
-        gpio = GPIO(outputPinSetup: outputs, pinOutA: pinOutA ?? -1, pinOutB: pinOutB ?? -1,
+        gpio = GPIOPins(outputPinSetup: outputs, pinOutA: pinOutA ?? -1, pinOutB: pinOutB ?? -1,
                     defaultInputValue: Int(defaultInput ?? 0), inputPinSetup: inputs, pinInA: pinInA,
                     pinInB: pinInB ?? -1, ledPin: ledPin ?? -1, resetButtonPin: resetPin ?? -1, chip: chip)
 
@@ -344,28 +279,8 @@ private enum Section {
 // MARK: - Formatting (no Foundation)
 
 private enum Fmt {
-    /// `x` with `digits` decimals, rounded half away from zero; a leading `-` if negative.
-    static func fixed(_ x: Double, _ digits: Int) -> String {
-        guard x.isFinite else { return "\(x)" }
-        var scale = 1.0
-        for _ in 0..<digits { scale *= 10 }
-        let scaled = (abs(x) * scale).rounded()
-        guard scaled < 9e15 else { return "\(x)" }
-        let n = Int64(scaled), s = Int64(scale)
-        var text = "\(n / s)"
-        if digits > 0 {
-            let frac = String(n % s)
-            text += "." + String(repeating: "0", count: digits - frac.count) + frac
-        }
-        return (x < 0 && n != 0 ? "-" : "") + text
-    }
-
-    /// `+1.54`, `−0.01` (U+2212 minus), `0.00`.
-    static func signed(_ x: Double, _ digits: Int) -> String {
-        let text = fixed(abs(x), digits)
-        if text.allSatisfy({ $0 == "0" || $0 == "." }) { return text }
-        return (x < 0 ? "\u{2212}" : "+") + text
-    }
+    static func fixed(_ x: Double, _ digits: Int) -> String { DecimalText.fixed(x, digits) }
+    static func signed(_ x: Double, _ digits: Int) -> String { DecimalText.signed(x, digits) }
 
     /// A gain register as a percentage: `(reg / 2^27) · 100`, e.g. `+1.54 %`.
     static func gainPercent(_ register: Int32) -> String {

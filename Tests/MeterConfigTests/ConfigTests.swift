@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import ADE9000
-import MeterCore
+import MeterReadings
+import MeterConfig
+import MeterGPIO
 import MeterTesting
 import Testing
 
@@ -111,7 +113,7 @@ extension ConfigTests {
             #expect(config.scales[.a]?.ampsPerLSB == 1.5844520367023384e-06)
             #expect(config.calibration == referenceCalibration)
             #expect(config.scales == [.a: referenceScale, .b: referenceScale, .c: referenceScale])
-            #expect(config.gpio == MeterConfiguration.GPIO(
+            #expect(config.gpio == GPIOPins(
                 outputPinSetup: "ab", pinOutA: 21, pinOutB: 20, defaultInputValue: 0, inputPinSetup: "b",
                 pinInB: 16, ledPin: 25, resetButtonPin: 7, chip: nil))
             #expect(config.dataGatheringEnabled)

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import Logging
+public import MeterClock
+public import MeterGPIO
+import MeterHAL
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opens the board's GPIO: the simulated chip or libgpiod. Shared by `run`, `gpio-selftest` and `output`.
+public enum BoardSource {
+    /// - Throws: ``GPIOError`` `.noChip` or `.permission` with what to do.
+    public static func open(_ pins: GPIOPins, simulate: Bool, clock: any MeterClock) throws(GPIOError) -> any GPIOBackend {
+        if simulate { return SimulatedGPIO(clock: clock) }
+        return try LibgpiodBackend.open(GPIOChipRequest(configValue: pins.chip))
+    }
+
+    /// `--state-file`, else ``OutputStateFile/defaultPath``; with `--simulate`, a file under `$TMPDIR` (or /tmp)
+    /// so a demo never writes into /var/lib.
+    public static func stateFile(path: String?, simulate: Bool) -> OutputStateFile {
+        if let path { return OutputStateFile(path: path) }
+        guard simulate else { return OutputStateFile() }
+        return OutputStateFile(path: simulationFolder() + "/outputs.state")
+    }
+
+    /// `$TMPDIR/clemap-edge-sim` (or /tmp/…): where simulated runs keep state, never /var/lib.
+    public static func simulationFolder() -> String {
+        let temporary = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return temporary + "/clemap-edge-sim"
+    }
+
+    /// `libgpiod 1.6.3` and the shim's API (1 or 2), for the self-test report.
+    public static var library: (version: String, api: Int) { (LibgpiodBackend.libraryVersion, LibgpiodBackend.apiVersion) }
+
+    /// The board's GPIO for the running service. A missing chip does not stop metering: the service runs
+    /// without LED, button and outputs and says so once.
+    public static func openBoard(_ pins: GPIOPins, simulate: Bool, clock: any MeterClock, logger: Logger) -> BoardIO? {
+        do {
+            let backend = try open(pins, simulate: simulate, clock: clock)
+            return BoardIO(configuration: pins, backend: backend, stateFile: stateFile(path: nil, simulate: simulate), logger: logger)
+        } catch {
+            logger.error("GPIO unavailable; metering continues without LED, button and outputs", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ADE9000
+import ADE9000Sim
+import MeterCalibration
+public import Logging
+public import MeterClock
+public import MeterConfig
+import MeterGPIO
+public import MeterReadings
+public import MeterServices
+public import MeterStore
+public import ServiceLifecycle
+import Synchronization
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How to build the service beyond `config.ini`: the command line's choices, and the tests' seams.
+public struct MeterAppOptions: Sendable {
+    /// Spidev or the simulated chip.
+    public var source: MeterSource
+    /// The database file; nil: `[DATA_GATHERING_MODULE] db_path`, resolved against the config file's folder.
+    public var databasePath: String?
+    /// The clock everything runs on; nil: the machine's (``SystemClock``).
+    public var clock: (any MeterClock)?
+    /// Start on the next interval boundary and stop after this many seconds of the clock (`--sim-duration`).
+    public var stopAfter: Double?
+    /// Start sampling on an interval boundary (whole first row); set with ``stopAfter``.
+    public var startOnBoundary: Bool
+    /// Drive the board's GPIO (LED, button, outputs, input B); the simulated chip with a simulator source.
+    public var gpio: Bool
+    /// Stop on SIGTERM/SIGINT and reload the calibration on SIGHUP. Off in tests (no signal handlers).
+    public var handleSignals: Bool
+    /// systemd's notify socket and watchdog.
+    public var notifier: SystemdNotifier
+    /// Where rows go that the database did not take at a stop, besides `<db_path>.spill`; nil: systemd's
+    /// `$STATE_DIRECTORY`, else `/var/lib/clemap-edge`, or a folder under `$TMPDIR` for a simulator source.
+    public var stateDirectory: String?
+
+    public init(source: MeterSource = .spidev(device: nil), databasePath: String? = nil, clock: (any MeterClock)? = nil,
+                stopAfter: Double? = nil, startOnBoundary: Bool? = nil, gpio: Bool = true, handleSignals: Bool = true,
+                notifier: SystemdNotifier = SystemdNotifier(), stateDirectory: String? = nil) {
+        self.source = source; self.databasePath = databasePath; self.clock = clock; self.stopAfter = stopAfter
+        self.startOnBoundary = startOnBoundary ?? (stopAfter != nil)
+        self.gpio = gpio; self.handleSignals = handleSignals; self.notifier = notifier; self.stateDirectory = stateDirectory
+    }
+
+    /// The simulated chip, or spidev.
+    public var simulate: Bool { if case .simulator = source { true } else { false } }
+}
+
+/// The whole service, built in one place from a configuration: `clemap-edge run` and the tests both call
+/// ``build(configuration:options:logger:)`` and then ``run()``.
+///
+/// Data flows one way: chip → ``Meter`` → ``SamplingService`` → ``LiveHub`` (latest reading, health, readings
+/// and final rows) → ``StorageService`` and every feature. Each feature is a `Service` in ``group``, behind its
+/// `config.ini` section, reading the hub and the store; adding one is a line in ``build(configuration:options:logger:)``.
+public struct MeterApp: Sendable {
+    /// Every service, in start order (storage first, so it stops last, after the sampler's final row).
+    public let group: ServiceGroup
+    /// The latest reading, health, and the readings and rows broadcasts.
+    public let hub: LiveHub
+    /// The meter (driver + scale).
+    public let meter: Meter
+    /// The sampler (its counters).
+    public let sampler: SamplingService
+    /// The database file.
+    public let databasePath: String
+    /// Opens the store the way the service does (with every feature's migrations), for readers.
+    public let openStore: @Sendable () throws -> any ReadingStore
+    /// The tables each feature owns, applied when the store opens.
+    public let storeSchemas: [StoreSchema]
+    private let restart: RestartRequest
+
+    /// Builds the service. Nothing runs yet: ``run()`` starts the group.
+    /// - Throws: ``MeterAppError`` when the meter's device cannot be opened.
+    public static func build(configuration: MeterConfiguration, options: MeterAppOptions, logger: Logger) throws(MeterAppError) -> MeterApp {
+        let clock = options.clock ?? SystemClock()
+        let hub = LiveHub(logger: logger)
+        let meter = try options.source.makeMeter(configuration: configuration, clock: clock, logger: logger)
+        let databasePath = options.databasePath ?? configuration.resolvedDBPath
+        let interval = Double(configuration.gatheringIntervalSeconds)
+
+        // Features' tables; one line per feature, behind its config.ini section (forecaster, exporter, …).
+        let storeSchemas: [StoreSchema] = []
+        let storeLogger = logger
+        let openStore: @Sendable () throws -> any ReadingStore = {
+            try SQLiteReadingStore(path: databasePath, logger: storeLogger, features: storeSchemas)
+        }
+
+        // LED and button are for people: at an accelerated clock they keep real time (polling the button every
+        // 10 simulated ms would be 60,000 reads a second at 600x).
+        let gpioClock: any MeterClock = (clock as? ScaledClock).map { $0.speed > 1 } == true ? SystemClock() : clock
+        let board = options.gpio ? BoardSource.openBoard(configuration.gpio, simulate: options.simulate, clock: gpioClock, logger: logger) : nil
+        var readInput: (@Sendable () -> Int?)?
+        if let board, configuration.gpio.inputPinSetup.contains("b") {
+            readInput = { @Sendable in try? board.readInput(.b) }
+        }
+
+        let sampler = SamplingService(
+            meter: meter, clock: clock,
+            configuration: SamplingConfiguration(intervalSeconds: interval, startOnBoundary: options.startOnBoundary,
+                                                 stopAfter: options.stopAfter),
+            hub: hub, notifier: options.notifier, logger: logger, readInput: readInput,
+            onStart: { meter in await WiringReport.log(meter: meter, configuration: configuration, logger: logger) })
+        let stateDirectory = options.stateDirectory ?? defaultStateDirectory(simulate: options.simulate)
+        let storage = StorageService(
+            hub: hub, openStore: openStore, clock: clock,
+            policy: StoragePolicy(retentionSeconds: Double(configuration.persistenceIntervalSeconds), claims: [],
+                                  spill: SpillFile(databasePath: databasePath, stateDirectory: stateDirectory)),
+            notifier: options.notifier, logger: logger)
+
+        let restart = RestartRequest()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // Storage first: it starts first and stops last, after the sampler's final row.
+            .init(service: storage, successTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if options.handleSignals {
+            services.append(.init(service: ConfigReloadService(configuration: configuration, meter: meter, logger: logger)))
+        }
+        if let board {
+            services.append(.init(service: BoardService(board: board, clock: gpioClock, health: hub.health, logger: logger,
+                                                        requestRestart: { restart.request() })))
+        }
+        // Features: one line each here, e.g. `if let settings = configuration.forecast { services.append(…) }`.
+
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services, gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [], logger: logger)
+        // Below systemd's TimeoutStopSec (30 s).
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
+        let group = ServiceGroup(configuration: groupConfiguration)
+        restart.onRequest { Task { await group.triggerGracefulShutdown() } }
+        return MeterApp(group: group, hub: hub, meter: meter, sampler: sampler, databasePath: databasePath,
+                        openStore: openStore, storeSchemas: storeSchemas, restart: restart)
+    }
+
+    /// Runs every service until the sampler stops (`stopAfter`), a signal, or a long press of the reset button.
+    /// - Throws: a service's error (e.g. ``StorageStopError`` when rows could be neither stored nor spilled).
+    public func run() async throws {
+        try await group.run()
+    }
+
+    /// A long press of the reset button asked for a clean restart (exit ``ResetButton/restartExitCode``).
+    public var restartRequested: Bool { restart.requested }
+
+    /// systemd's `$STATE_DIRECTORY`, else `/var/lib/clemap-edge`; a folder under `$TMPDIR` for the simulator.
+    static func defaultStateDirectory(simulate: Bool) -> String {
+        if simulate { return BoardSource.simulationFolder() }
+        if let value = getenv("STATE_DIRECTORY").map({ String(cString: $0) }), !value.isEmpty {
+            return String(value.split(separator: ":").first ?? "")
+        }
+        return "/var/lib/clemap-edge"
+    }
+}
+
+/// The wiring checks of `calibrate check`, logged once when the service starts.
+enum WiringReport {
+    static func log(meter: Meter, configuration: MeterConfiguration, logger: Logger) async {
+        do {
+            let reading = try await meter.reading(includeEnergy: false, includeTemperature: false)
+            var angles: [Double] = []
+            for register in [Register.ANGL_VA_VB, .ANGL_VB_VC, .ANGL_VA_VC] {
+                angles.append(ZeroCrossingAngle.degrees(UInt16(truncatingIfNeeded: try await meter.driver.read(register)), lineFrequency: reading.freq))
+            }
+            let input = WiringCheck.Input(voltage: reading.phases.map(\.v), current: reading.phases.map(\.i),
+                                          power: reading.phases.map(\.p), voltageAngles: angles, frequency: reading.freq)
+            let findings = WiringCheck.findings(input, nominalFrequency: Double(configuration.lineFrequencyHz),
+                                                currentRating: configuration.currentSensorRating, expectCurrent: false)
+            if findings.isEmpty { logger.info("wiring checks: no findings") }
+            for finding in findings { logger.warning("wiring check: \(finding)") }
+        } catch {
+            logger.warning("wiring checks skipped: the first reading failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// A long press of the reset button asks for a clean restart: the group shuts down gracefully, then the
+/// process exits with the restart code.
+final class RestartRequest: Sendable {
+    private let state = Mutex<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+    func onRequest(_ action: @escaping @Sendable () -> Void) { state.withLock { $0.action = action } }
+    func request() {
+        let action = state.withLock { s -> (@Sendable () -> Void)? in s.requested = true; return s.action }
+        action?()
+    }
+    var requested: Bool { state.withLock { $0.requested } }
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import Logging
+public import MeterReadings
+import Synchronization
+
+/// Where the running service's data meets its consumers: the latest reading and health, readable at any
+/// time without touching the bus, and broadcasts of every reading (once a second) and every final row (once
+/// an interval).
+///
+/// The sampler is the only publisher. A row is final when it is published: stamped (re-stamped after a
+/// clock synchronisation), flagged, and destined for `meter_data`, or for `meter_data_conflicts` when it
+/// carries ``RowFlags/unsynchronised``. The storage subscribes to ``rows`` without loss; every other
+/// feature (HTTP, MQTT, Modbus, forecaster, exporter) subscribes with a bounded buffer, so a slow one drops
+/// its own oldest elements and never slows sampling or storage.
+///
+/// ## Topics
+/// - Now: ``latest``, ``latestRow``, ``health``
+/// - Streams: ``readings``, ``rows``
+public final class LiveHub: Sendable {
+    /// What is wrong right now (LED, status).
+    public let health: ServiceHealth
+    /// Every successful snapshot, as SI readings.
+    public let readings: Broadcast<Reading>
+    /// Every final row, in order.
+    public let rows: Broadcast<MinuteRow>
+
+    private struct Latest { var reading: Reading?; var row: MinuteRow? }
+    private let latestValues = Mutex(Latest())
+
+    public init(health: ServiceHealth = ServiceHealth(), logger: Logger) {
+        self.health = health
+        readings = Broadcast("readings", logger: logger)
+        rows = Broadcast("rows", logger: logger)
+    }
+
+    /// The newest reading, nil before the first snapshot.
+    public var latest: Reading? { latestValues.withLock { $0.reading } }
+    /// The newest final row, nil before the first.
+    public var latestRow: MinuteRow? { latestValues.withLock { $0.row } }
+
+    /// Sampler only: a new snapshot.
+    public func publish(_ reading: Reading) {
+        latestValues.withLock { $0.reading = reading }
+        readings.publish(reading)
+    }
+
+    /// Sampler only: a final row.
+    public func publish(_ row: MinuteRow) {
+        latestValues.withLock { $0.row = row }
+        rows.publish(row)
+    }
+
+    /// Sampler only: no more readings or rows; every stream ends after what it holds.
+    public func finish() {
+        readings.finish()
+        rows.finish()
+    }
+}
