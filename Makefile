@@ -9,7 +9,7 @@ DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
 APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev
 
-.PHONY: all deps build release demo read-demo test test-swift test-process test-gpiod2 bench check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench check clean
 
 all: build
 
@@ -38,7 +38,7 @@ read-demo: build
 
 ## Every test: unit, simulator end to end, CLI, the service as a process (kill -9, storage faults),
 ## and the installation (systemd unit, udev rules, make install; the unit also under a real systemd).
-test: test-swift test-process test-gpiod2
+test: test-layering test-swift test-process test-gpiod2
 	CLEMAP_LIVE_SYSTEMD=1 $(MAKE) --no-print-directory test-install
 
 test-swift: deps
@@ -48,7 +48,13 @@ test-swift: deps
 test-process: deps
 	$(SWIFT) build
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
-	python3 -m pytest -q tests/process
+	python3 -m pytest -q integration/process
+
+## The layering: no target imports or depends on a higher one (scripts/layers.txt), with the checker's own tests.
+test-layering:
+	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
+	python3 -m pytest -q -p no:cacheprovider integration/layering
+	PATH="/opt/swift/usr/bin:$$PATH" python3 scripts/check-layering.py
 
 ## libgpiod 2.x (Debian 13): the CGPIOD shim compiled, linked and run against it, beside the system's 1.6.
 test-gpiod2: deps

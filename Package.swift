@@ -98,7 +98,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
-        .target(name: "MeterTesting", swiftSettings: swiftSettings),
+        .target(name: "MeterTesting", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The one place that builds the service from a configuration: `run` and the tests call it.
         .target(
             name: "MeterApp",
@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterConfigTests",
-            dependencies: ["ADE9000", "MeterConfig", "MeterGPIO", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ADE9000", "MeterConfig", "MeterGPIO", "MeterReadings", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

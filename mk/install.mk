@@ -11,7 +11,7 @@
 #   make uninstall                   removes what install added; never config.ini, never the database
 #   make post-install                prints the commands that activate the installed service
 #   make install-system              install, then run those commands (root, on a machine running systemd)
-#   make test-install                the tests in tests/install (see systemd/INSTALL.md)
+#   make test-install                the tests in integration/install (see systemd/INSTALL.md)
 #
 # What goes where (PREFIX=/usr/local, the default):
 #   /usr/local/bin/clemap-edge                           0755  the binary
@@ -147,11 +147,11 @@ uninstall:
 	echo "On a running system first: systemctl disable --now clemap-edge; afterwards: systemctl daemon-reload"; \
 	echo "The user clemap-edge stays (sysusers never removes users); remove it with: userdel clemap-edge"
 
-## The installation tests (tests/install); CLEMAP_LIVE_SYSTEMD=1 adds the run under a real systemd (root).
+## The installation tests (integration/install); CLEMAP_LIVE_SYSTEMD=1 adds the run under a real systemd (root).
 test-install:
 	@'$(CLEMAP_SRCDIR)/scripts/ensure-deps.sh' make systemd udev umockdev
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
-	python3 -m pytest -q -rs -p no:cacheprovider '$(CLEMAP_SRCDIR)/tests/install'
+	python3 -m pytest -q -rs -p no:cacheprovider '$(CLEMAP_SRCDIR)/integration/install'
 
 install-help:
 	@awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' '$(CLEMAP_INSTALL_MK)'

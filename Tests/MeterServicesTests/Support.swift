@@ -34,12 +34,12 @@ struct ServiceRig {
         try await app.run()
     }
 
-    func makeApp(seconds: Double, startOnBoundary: Bool = true) throws -> MeterApp {
+    func makeApp(seconds: Double, startOnBoundary: Bool = true, logger: Logger = quietLogger) throws -> MeterApp {
         let configuration = try MeterConfiguration.load(path: Fixtures.shippedConfig)
         return try MeterApp.build(configuration: configuration, options: MeterAppOptions(
             source: .simulator(scenario), databasePath: dbPath, clock: clock, stopAfter: seconds,
             startOnBoundary: startOnBoundary, gpio: false, handleSignals: false,
-            notifier: SystemdNotifier(environment: [:]), stateDirectory: folder.file("state")), logger: quietLogger)
+            notifier: SystemdNotifier(environment: [:]), stateDirectory: folder.file("state")), logger: logger)
     }
 
     func store() throws -> SQLiteReadingStore {

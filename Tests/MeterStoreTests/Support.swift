@@ -63,35 +63,6 @@ var quietLogger: Logger {
     return logger
 }
 
-/// Keeps every log event as "level message metadata" lines.
-final class LogRecorder: Sendable {
-    private let lines = Mutex<[(level: Logger.Level, text: String)]>([])
-
-    var logger: Logger {
-        Logger(label: "store-test") { _ in Handler(recorder: self) }
-    }
-
-    func entries(_ level: Logger.Level) -> [String] { lines.withLock { $0.filter { $0.level == level }.map(\.text) } }
-
-    struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        var metadataProvider: Logger.MetadataProvider?
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let all = metadata.merging(event.metadata ?? [:]) { $1 }
-            let text = "\(event.message) " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            recorder.lines.withLock { $0.append((event.level, text)) }
-        }
-    }
-}
-
 // MARK: - Processes
 
 struct ProcessResult {

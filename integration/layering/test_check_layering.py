@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Tests for scripts/check-layering.py, run as a subprocess on fake dump-package JSON and fake source trees.
 
-Run from the repository root: python3 -m pytest -q tests/layering
+Run from the repository root: python3 -m pytest -q integration/layering
 """
 
 from __future__ import annotations

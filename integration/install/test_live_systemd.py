@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """The installed unit under a real systemd 252, booted as PID 1 of private namespaces (opt-in).
 
-    CLEMAP_LIVE_SYSTEMD=1 python3 -m pytest -q tests/install/test_live_systemd.py
+    CLEMAP_LIVE_SYSTEMD=1 python3 -m pytest -q integration/install/test_live_systemd.py
 
 Needs root, util-linux (unshare, nsenter, setpriv), systemd and a cgroup2 hierarchy; about 40 s. What the
 offline checks cannot show: the Swift binary starts under the whole sandbox (seccomp filter,
