@@ -49,6 +49,8 @@ public final class SQLiteReadingStore: ReadingStore {
     private let features: [StoreSchema]
     private let connection: Mutex<SQLiteConnection?>
     private let readers: ReaderPool
+    /// Whether the store is open, without taking the writer's lock (readers must not wait on the writer).
+    private let isOpen = Atomic<Bool>(true)
 
     /// Opens (or creates) the database at `path`, ready to use.
     ///
@@ -93,12 +95,14 @@ public final class SQLiteReadingStore: ReadingStore {
             connection = fresh
         }
         readers.closeAll()  // the file may have been moved aside: readers open the new one
+        isOpen.store(true, ordering: .sequentiallyConsistent)
         logger.info("Reopened database")
     }
 
     /// Closes the connection (`sqlite3_close_v2`); SQLite checkpoints the WAL into the file. Later calls throw
     /// `.closed` until ``reopen()``. Safe to call twice. Deinit closes too.
     public func close() {
+        isOpen.store(false, ordering: .sequentiallyConsistent)
         readers.closeAll()
         connection.withLock { connection in
             connection?.close()
@@ -197,7 +201,8 @@ public final class SQLiteReadingStore: ReadingStore {
     /// Runs `body` on a read-only connection of the pool (a consistent snapshot; never waits for the writer).
     /// - Parameter what: what is being read, for the error message ("cannot read the forecast table").
     public func read<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result {
-        try readers.withReader(what: what) { connection throws(StoreError) in try body(StoreDatabase(connection)) }
+        if !isOpen.load(ordering: .sequentiallyConsistent) { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+        return try readers.withReader(what: what) { connection throws(StoreError) in try body(StoreDatabase(connection)) }
     }
 
     /// Runs `body` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`, rolled back when it throws).
@@ -306,7 +311,7 @@ public final class SQLiteReadingStore: ReadingStore {
     private func withReader<Result: Sendable>(
         _ what: String, _ body: (SQLiteConnection) throws(SQLiteError) -> Result
     ) throws(StoreError) -> Result {
-        if connection.withLock({ $0 == nil }) { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+        if !isOpen.load(ordering: .sequentiallyConsistent) { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
         return try readers.withReader(what: what) { reader throws(StoreError) in
             do throws(SQLiteError) { return try body(reader) } catch { throw StoreError(.read, path: path, detail: what, error) }
         }
