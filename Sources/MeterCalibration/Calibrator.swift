@@ -62,7 +62,11 @@ public struct Calibrator: Sendable {
             let error = CalibrationMath.angleError(activeEnergy: m.activeEnergy, reactiveEnergy: m.reactiveEnergy,
                                                    referenceDegrees: reference.angleDegrees)
             guard let phcal = CalibrationMath.phaseCompensation(current: c.phcal0, angleError: error, lineFrequency: lineFrequency) else {
-                throw outOfRange(phase, "the phase error of \(DecimalText.signed(error, 2))° needs a compensation outside the chip's −15° … +\(DecimalText.signed(PhaseCompensation.maximumDegrees(lineFrequency: lineFrequency), 2).dropFirst())° range (DS p.31)")
+                let inForce = c.phcal0 == 0 ? 0 : PhaseCompensation.degrees(register: c.phcal0, lineFrequency: lineFrequency)
+                let maximum = DecimalText.signed(PhaseCompensation.maximumDegrees(lineFrequency: lineFrequency), 2)
+                throw outOfRange(phase, "the phase error of \(DecimalText.signed(error, 2))° (measured with the \(DecimalText.signed(inForce, 2))° "
+                    + "compensation in force) needs a compensation of \(DecimalText.signed(inForce + error, 2))°, beyond the chip's "
+                    + "−15° … \(maximum)° (DS p.31)")
             }
             changes.append(CalibrationChange(phase: phase, kind: .phcal0, old: c.phcal0, new: phcal))
         }
