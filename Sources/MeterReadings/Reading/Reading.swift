@@ -94,7 +94,7 @@ public struct Reading: Sendable, Hashable {
 }
 
 extension Reading: Encodable {
-    /// One JSON object keyed by the vocabulary (``fields``), in that order, each number rounded to what the
+    /// One JSON object keyed by the vocabulary (``fields``), each number rounded to what the
     /// meter resolves (``decimals(for:)``); NaN and infinity, which JSON lacks, are `null`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: ColumnKey.self)

@@ -28,7 +28,7 @@ extension MinuteRow {
 }
 
 extension MinuteRow: Codable {
-    /// One JSON object keyed by ``columns``, in that order, at full precision (a spilled row reads back
+    /// One JSON object keyed by ``columns`` (a JSON object has no key order), at full precision (a spilled row reads back
     /// bit for bit); NaN is `null`, and so are a missing `temp_c` and `input_b`.
     public func encode(to encoder: any Encoder) throws {
         precondition(phases.count == 3 && energy.count == 3,
