@@ -66,7 +66,7 @@ let package = Package(
         // retention that asks the features' claims, lifetime totals.
         .target(
             name: "MeterStore",
-            dependencies: ["ADE9000", "MeterReadings", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ADE9000", "MeterReadings", "MeterFiles", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Calibration from reference measurements: the steps, wiring checks, the config rewrite.

@@ -7,18 +7,16 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+internal import MeterFiles
 
-/// File-system steps around the database file (POSIX calls, no Foundation): creating its folder, and moving a
+/// File-system steps around the database file (POSIX calls, no Foundation): creating its folder (``AtomicFile``), and moving a
 /// damaged file aside together with its `-wal`, `-shm` and `-journal` companions. Nothing here deletes a file.
 enum DatabaseFiles {
     /// The files SQLite keeps beside a database, by suffix.
     static let companionSuffixes = ["-wal", "-shm", "-journal"]
 
     /// The folder part of `path` (`"."` for a bare file name).
-    static func parentFolder(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
+    static func parentFolder(of path: String) -> String { AtomicFile.folderOf(path) }
 
     /// True when something exists at `path` (a dangling symbolic link counts).
     static func exists(_ path: String) -> Bool {
@@ -31,16 +29,12 @@ enum DatabaseFiles {
         access(parentFolder(of: path), W_OK) == 0 ? nil : errno
     }
 
-    /// Creates the folder of `path` and its missing parents (`mkdir -p`, mode 0755). The corresponding C call is `mkdir`.
+    /// Creates the folder of `path` and its missing parents (`mkdir -p`, mode 0755), through ``AtomicFile/createFolders(_:)``.
     static func createParentFolder(of path: String) throws(StoreError) {
-        let folder = parentFolder(of: path)
-        var partial = folder.hasPrefix("/") ? "" : "."
-        for component in folder.split(separator: "/") {
-            partial += "/" + component
-            if exists(partial) { continue }
-            if mkdir(partial, 0o755) != 0 && errno != EEXIST {
-                throw StoreError(errno: errno, path: path, detail: "cannot create the database folder \(partial)")
-            }
+        do throws(AtomicFile.Failure) {
+            try AtomicFile.createFolders(parentFolder(of: path))
+        } catch {
+            throw StoreError(errno: error.errno, path: path, detail: "cannot create the database folder: \(error.detail)")
         }
     }
 

@@ -38,7 +38,7 @@ public enum InsertOutcome: Sendable, Hashable {
 ///
 /// ## Topics
 /// - Opening: ``init(path:logger:)``, ``reopen()``, ``close()``, ``path``
-/// - Writing: ``insert(_:)-(MinuteRow)``, ``insert(_:)-([MinuteRow])``, ``insertAside(_:)``, ``deleteRows(olderThan:)``
+/// - Writing: ``insert(_:)-(MinuteRow)``, ``insert(_:)-([MinuteRow])``, ``insertAside(_:)``, ``applyRetention(keepingFrom:claims:)``
 /// - Reading: ``latest(limit:)``, ``rows(from:to:)``, ``row(at:)``, ``count()``, ``totals()``, ``conflicts()``
 /// - Checking: ``integrityCheck()``
 public final class SQLiteReadingStore: ReadingStore {
@@ -160,11 +160,12 @@ public final class SQLiteReadingStore: ReadingStore {
     }
 
     /// Deletes `meter_data` rows with `time < time` (retention). `energy_totals` and `meter_data_conflicts` are
-    /// not touched. Prefer ``applyRetention(keepingFrom:claims:)``, which asks the features first.
+    /// not touched. Internal: retention goes through ``applyRetention(keepingFrom:claims:)``, which asks the
+    /// features' claims first.
     /// - Returns: the number of rows deleted.
     /// - Throws: ``StoreError``.
     @discardableResult
-    public func deleteRows(olderThan time: Int64) throws(StoreError) -> Int {
+    func deleteRows(olderThan time: Int64) throws(StoreError) -> Int {
         try withConnection(.write, "cannot delete rows older than time \(time)") { connection throws(SQLiteError) in
             let statement = try connection.prepare("DELETE FROM meter_data WHERE time < ?")
             statement.bind(time, at: 1)

@@ -139,6 +139,35 @@ import Testing
         #expect(throws: CalibrationError.self) { try Calibrator(configuration: zero).phase(reference: reference, measurement: measurement) }
         #expect(try Calibrator(configuration: zero, phases: [.b, .c]).phase(reference: reference, measurement: measurement).count == 2)
     }
+
+    /// The refusal quotes the error measured (relative to the registers in force), the compensation in force and
+    /// the compensation the board needs, against the chip's range: a user compares the last with the range.
+    @Test func aRefusalSaysTheErrorTheCompensationInForceAndTheCompensationNeeded() async throws {
+        var board = FrontEnd.ideal
+        board.currentPhaseDeg = [4, 0, 0]
+        let shipped = try MeterConfiguration.load(path: Fixtures.shippedConfig)
+        var start = shipped
+        start.calibration = [.a: .zero, .b: .zero, .c: .zero]
+        start.calibration[.a]!.phcal0 = try #require(PhaseCompensation.register(degrees: 1, lineFrequency: 50))
+        let reference = CalibrationReference(voltage: 230, current: 10, angleDegrees: 60)
+        let measurement = try await Self.measure(board: board, reference: reference, calibration: start.calibration)
+        do {
+            _ = try Calibrator(configuration: start, phases: [.a]).phase(reference: reference, measurement: measurement)
+            Issue.record("a 4° lag was accepted")
+        } catch {
+            let text = error.description
+            let numbers = text.matches(of: /([+−-]\d+(?:\.\d+)?)°/).map { Double(String($0.1).replacing("−", with: "-"))! }
+            // error measured, compensation in force, compensation needed, the range's low and high ends
+            #expect(numbers.count == 5, "\(text)")
+            guard numbers.count == 5 else { return }
+            #expect(text.hasPrefix("L1: the phase error of "), "\(text)")
+            #expect(text.contains("compensation in force) needs a compensation of"), "\(text)")
+            #expect(abs(numbers[0] - 3) < 0.05, "measured relative to the +1° in force: \(text)")
+            #expect(abs(numbers[1] - 1) < 0.01, "\(text)")
+            #expect(abs(numbers[2] - 4) < 0.05, "the compensation itself: \(text)")
+            #expect(numbers[3] == -15 && numbers[4] == 2.25, "\(text)")
+        }
+    }
 }
 
 /// The simulator's SplitMix64, so the 20 boards are the same on every run.

@@ -59,10 +59,11 @@ public struct SpillFile: Sendable {
 
     /// Writes `rows` (after any already spilled there) to the first writable location.
     /// - Returns: the path written.
-    /// - Throws: the last location's failure when none could be written.
+    /// - Throws: ``AtomicFile/Failure`` naming every location's failure, in order, when none could be written.
     public func save(_ rows: [MinuteRow]) throws -> String {
         let encoder = JSONEncoder()
-        var failure: (any Error)?
+        var failures: [String] = []
+        var lastErrno: Int32 = 0
         for path in locations {
             do {
                 var existing: [UInt8] = AtomicFile.read(path) ?? []
@@ -74,10 +75,12 @@ public struct SpillFile: Sendable {
                 try AtomicFile.write(existing, to: path, mode: 0o640, createFolder: true)
                 return path
             } catch {
-                failure = error
+                failures.append("\(path): \(error)")
+                if let error = error as? AtomicFile.Failure { lastErrno = error.errno }
             }
         }
-        throw failure ?? AtomicFile.Failure(detail: "no location to spill to", errno: 0, stoppedAfter: nil)
+        let detail = failures.isEmpty ? "no location to spill to" : failures.joined(separator: "; ")
+        throw AtomicFile.Failure(detail: detail, errno: lastErrno, stoppedAfter: nil)
     }
 
     /// Removes an imported file. The corresponding C call is `unlink`.
