@@ -100,6 +100,9 @@ public struct MeterConfiguration: Sendable, Hashable {
     /// The result is relative to the working directory only if ``source`` is.
     public var resolvedDBPath: String
 
+    /// `[FORECAST]`: the on-device forecaster.
+    public var forecast: ForecastSettings
+
     /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
     public var logLevel: Logger.Level
 
@@ -189,6 +192,32 @@ public struct MeterConfiguration: Sendable, Hashable {
         resolvedDBPath = Self.resolve(dbPath, relativeTo: document.source)
         logLevel = r.logLevel()
 
+        // FORECAST
+        let f = Section.forecast, defaults = ForecastSettings()
+        func hours(_ key: String, _ range: ClosedRange<Int64>, _ value: Int) -> Int {
+            Int(r.integer(f, key, required: false, range: range, example: "\(value)") ?? Int64(value))
+        }
+        var forecast = ForecastSettings(enabled: r.bool(f, "enabled") ?? defaults.enabled)
+        if let model = r.string(f, "model", required: false, nonEmptyExample: "builtin"), model.lowercased() != "builtin" {
+            forecast.modelPath = Self.resolve(model, relativeTo: document.source)
+        }
+        forecast.trainEveryHours = hours("train_every_hours", 1...168, defaults.trainEveryHours)
+        forecast.historyDays = hours("history_days", 8...365, defaults.historyDays)
+        forecast.minTrainingDays = hours("min_training_days", 1...60, defaults.minTrainingDays)
+        forecast.scoreWindowHours = hours("score_window_hours", 1...720, defaults.scoreWindowHours)
+        forecast.driftSkillBelow = r.double(f, "drift_skill_below", range: -1...1, example: "0.0") ?? defaults.driftSkillBelow
+        forecast.driftForHours = hours("drift_for_hours", 1...720, defaults.driftForHours)
+        forecast.keepForecastsDays = hours("keep_forecasts_days", 1...365, defaults.keepForecastsDays)
+        if forecast.minTrainingDays >= forecast.historyDays {
+            r.conflict(f, "min_training_days", "min_training_days (\(forecast.minTrainingDays)) must be below history_days (\(forecast.historyDays))",
+                       "lower min_training_days or raise history_days")
+        }
+        if forecast.enabled, gatheringIntervalSeconds != 60 {
+            r.conflict(f, "enabled", "the forecaster works on minute rows, but gathering_interval_sec is \(gatheringIntervalSeconds)",
+                       "set [DATA_GATHERING_MODULE] gathering_interval_sec = 60, or [FORECAST] enabled = false")
+        }
+        self.forecast = forecast
+
         r.markKnown(info, "sensor_status")
         r.markKnown(Section.networking, "wifi_country")
         unknownKeys = r.unknownKeys()
@@ -254,6 +283,14 @@ public struct MeterConfiguration: Sendable, Hashable {
         out.append("data gathering: \(dataGatheringEnabled ? "on" : "off"), every \(Fmt.duration(gatheringIntervalSeconds)), "
                    + "persistence interval \(Fmt.duration(persistenceIntervalSeconds))")
         out.append("database: \(resolvedDBPath)" + (resolvedDBPath == dbPath ? "" : " (db_path = \(dbPath))"))
+        if forecast.enabled {
+            out.append("forecast: on, model \(forecast.modelPath ?? "builtin"), built-in model trained every "
+                       + "\(forecast.trainEveryHours) h from \(forecast.historyDays) days of history (first after "
+                       + "\(forecast.minTrainingDays) days), scores over \(forecast.scoreWindowHours) h, drift when skill "
+                       + "< \(forecast.driftSkillBelow) for \(forecast.driftForHours) h, forecasts kept \(forecast.keepForecastsDays) days")
+        } else {
+            out.append("forecast: off")
+        }
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
@@ -274,6 +311,7 @@ private enum Section {
     static let modules = "MODULES"
     static let dataGathering = "DATA_GATHERING_MODULE"
     static let logging = "LOGGING"
+    static let forecast = "FORECAST"
 }
 
 // MARK: - Formatting (no Foundation)
@@ -441,6 +479,28 @@ private struct ConfigReader {
             return nil
         }
         return n
+    }
+
+    /// A decimal number within `range`; nil (and no error) when the key is absent.
+    mutating func double(_ section: String, _ key: String, range: ClosedRange<Double>, example: String) -> Double? {
+        guard let e = entry(section, key, required: false, example: example) else { return nil }
+        let allowed = "\(range.lowerBound)…\(range.upperBound)"
+        guard let x = Double(e.value), !e.value.lowercased().hasPrefix("0x") else {
+            fail(.badNumber, e, allowed: allowed, "'\(e.value)' is not a number", "write a decimal number, e.g. \(key) = \(example)")
+            return nil
+        }
+        guard x.isFinite, range.contains(x) else {
+            fail(.outOfRange, e, allowed: allowed, "'\(e.value)' is outside \(allowed)", "write a number from \(allowed), e.g. \(example)")
+            return nil
+        }
+        return x
+    }
+
+    /// Two values that cannot hold together: reported on `key`'s line (or the section's header).
+    mutating func conflict(_ section: String, _ key: String, _ detail: String, _ remedy: String) {
+        let line = document.entry(forKey: key, inSection: section)?.line ?? document.headerLine(ofSection: section)
+        errors.append(ConfigError(.conflict, file: file, line: line, section: section, key: key, found: nil, allowed: nil,
+                                  detail: detail, remedy: remedy))
     }
 
     mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {

@@ -25,6 +25,10 @@ public protocol ReadingStore: AnyObject, Sendable {
     func conflicts() throws(StoreError) -> [MinuteRow]
     /// Deletes the rows older than `cutoff` that no claim still needs.
     func applyRetention(keepingFrom cutoff: Int64, claims: [any RetentionClaim]) throws(StoreError) -> RetentionOutcome
+    /// Runs `body` on a reader (a consistent snapshot; never waits for the writer): a feature's own tables.
+    func read<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result
+    /// Runs `body` in one write transaction, rolled back when it throws: a feature's own tables.
+    func write<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result
     /// Opens the file again after a failure (moving a damaged file aside).
     func reopen() throws(StoreError)
     /// Closes every connection; later calls throw `.closed` until ``reopen()``.

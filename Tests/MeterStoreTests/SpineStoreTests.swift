@@ -103,6 +103,24 @@ struct SpineStoreTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytes)
     }
 
+    @Test("a feature's values go in and come back as written: integers, reals, text, bytes (empty too) and NULL")
+    func featureValuesRoundTrip() throws {
+        let feature = StoreSchema(feature: "packed", migrations: [StoreMigration("1 days", sql: "CREATE TABLE days (day INTEGER PRIMARY KEY, n REAL, label TEXT, bytes BLOB)")])
+        let store = try SQLiteReadingStore(path: folder.file("data.db"), logger: quietLogger, features: [feature])
+        defer { store.close() }
+        let bytes: [UInt8] = [0, 1, 0x7f, 0x80, 0xff, 0]  // NULs inside and at the end: bytes, not a C string
+        let written: [[SQLiteValue]] = [
+            [.integer(20_000), .real(-0.125), .text("é\u{0}x"), .blob(bytes)],
+            [.integer(20_001), .null, .null, .null],
+        ]
+        try store.write("write days") { db throws(StoreError) in
+            for row in written { try db.execute("INSERT INTO days (day, n, label, bytes) VALUES (?, ?, ?, ?)", row) }
+        }
+        let read = try store.read("read days") { db throws(StoreError) in try db.query("SELECT day, n, label, bytes FROM days ORDER BY day") }
+        #expect(read[1] == written[1])
+        #expect(read[0][0] == written[0][0] && read[0][1] == written[0][1] && read[0][3] == written[0][3])
+    }
+
     @Test("retention deletes nothing a feature still claims, and everything older")
     func retentionAsksClaims() throws {
         struct Claim: RetentionClaim {
@@ -164,6 +182,7 @@ private struct Raw {
                 case .integer(let v): "\(v)"
                 case .real(let v): "\(v)"
                 case .text(let v): v
+                case .blob(let v): "\(v.count) bytes"
                 case .null: "∅"
                 }
             }.joined(separator: "|"))

@@ -6,6 +6,8 @@ public enum SQLiteValue: Hashable, Sendable {
     case integer(Int64)
     case real(Double)
     case text(String)
+    /// Bytes, e.g. a feature's packed series.
+    case blob([UInt8])
     case null
 }
 
@@ -36,6 +38,10 @@ final class Statement {
     func bind(_ value: String, at index: Int32) {
         check(sqlite3_bind_text(handle, index, value, -1, csqlite_transient()), index)
     }
+    /// The corresponding C function is `sqlite3_bind_blob` with `SQLITE_TRANSIENT` (SQLite copies the bytes).
+    func bind(_ value: [UInt8], at index: Int32) {
+        check(value.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32($0.count), csqlite_transient()) }, index)
+    }
     /// The corresponding C function is `sqlite3_bind_null`.
     func bindNull(at index: Int32) { check(sqlite3_bind_null(handle, index), index) }
 
@@ -45,6 +51,7 @@ final class Statement {
         case .integer(let v): bind(v, at: index)
         case .real(let v): bind(v, at: index)
         case .text(let v): bind(v, at: index)
+        case .blob(let v): bind(v, at: index)
         case .null: bindNull(at: index)
         }
     }
@@ -93,12 +100,20 @@ final class Statement {
         return String(cString: text)
     }
 
+    /// The corresponding C functions are `sqlite3_column_blob` and `sqlite3_column_bytes`; empty for NULL.
+    func bytes(at index: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, index))
+        guard count > 0, let start = sqlite3_column_blob(handle, index) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: start, count: count))
+    }
+
     /// The column as stored, by `sqlite3_column_type`.
     func value(at index: Int32) -> SQLiteValue {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER: .integer(int64(at: index))
         case SQLITE_FLOAT: .real(double(at: index))
         case SQLITE_NULL: .null
+        case SQLITE_BLOB: .blob(bytes(at: index))
         default: .text(string(at: index) ?? "")
         }
     }
