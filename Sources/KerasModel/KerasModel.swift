@@ -94,11 +94,14 @@ private struct ModelFile {
     static let zipSignature: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
 
     static func isHDF5(_ bytes: [UInt8]) -> Bool {
-        // The superblock is at 0, 512, 1024, 2048, … (a user block may precede it).
-        var offset = 0
+        // The superblock is at 0, 512, 1024, 2048, … (a user block may precede it). A tar also puts its first
+        // member at 512, so a tar (`ustar` at 257) holding an HDF5 file is not one.
+        if bytes.starts(with: hdf5Signature) { return true }
+        if bytes.count > 262, Array(bytes[257..<262]) == Array("ustar".utf8) { return false }
+        var offset = 512
         while offset + 8 <= bytes.count {
             if Array(bytes[offset..<offset + 8]) == hdf5Signature { return true }
-            offset = offset == 0 ? 512 : offset * 2
+            offset *= 2
         }
         return false
     }
