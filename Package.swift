@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MeterReadings", targets: ["MeterReadings"]),
         .library(name: "MeterConfig", targets: ["MeterConfig"]),
         .library(name: "MeterApp", targets: ["MeterApp"]),
+        .library(name: "KerasModel", targets: ["KerasModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,6 +80,12 @@ let package = Package(
         .target(name: "CSpidev"),
         // libgpiod 1.6 (Debian 12) or 2.x (Debian 13) behind one shim, chosen at compile time.
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
+        // The system libhdf5 (Debian libhdf5-dev, serial build), confined to KerasModel.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // The system libarchive (Debian libarchive-dev): .keras zips and SageMaker tar.gz, confined to KerasModel.
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // Keras models (.h5 from Keras 2 and 3, .keras, model.tar.gz) read and computed without TensorFlow.
+        .target(name: "KerasModel", dependencies: ["CHDF5", "CArchive"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Hardware access: Linux spidev and libgpiod.
         .target(
             name: "MeterHAL",
@@ -115,7 +122,7 @@ let package = Package(
             name: "clemap-edge",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterHAL", "MeterServices",
-                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp",
+                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -164,6 +171,12 @@ let package = Package(
         .testTarget(
             name: "MeterGPIOTests",
             dependencies: ["MeterGPIO", "MeterConfig", "MeterClock", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "KerasModelTests",
+            dependencies: ["KerasModel", "MeterTesting"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads a whole small file (a model, `scaler.json`) with `open`/`read`, reporting errno in words.
+enum LocalFile {
+    enum Outcome {
+        case contents([UInt8])
+        case folder
+        case failure(String)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    static func read(_ path: String) -> Outcome {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failure(String(cString: strerror(errno))) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { return .folder }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return .failure(String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(info.st_size))
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count == 0 { return .contents(bytes) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(String(cString: strerror(errno)))
+            }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+    }
+}
