@@ -81,7 +81,7 @@ let package = Package(
         // libgpiod 1.6 (Debian 12) or 2.x (Debian 13) behind one shim, chosen at compile time.
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         // The system libhdf5 (Debian libhdf5-dev, serial build), confined to KerasModel.
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
         // The system libarchive (Debian libarchive-dev): .keras zips and SageMaker tar.gz, confined to KerasModel.
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // Keras models (.h5 from Keras 2 and 3, .keras, model.tar.gz) read and computed without TensorFlow.

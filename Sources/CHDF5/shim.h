@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include <hdf5.h>
+#include <hdf5/serial/hdf5.h>
 
 // What Swift cannot import from <hdf5.h>: one constant each, no logic. The type constants are macros over
 // globals that H5open() fills in (`#define H5T_NATIVE_FLOAT (H5OPEN H5T_NATIVE_FLOAT_g)`), the property and

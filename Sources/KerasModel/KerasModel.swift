@@ -37,7 +37,7 @@ public struct KerasModel: Sendable {
     /// Where ``scaler`` came from (`scaler.json in model.tar.gz`, `clemap_scaler attribute`, a path), nil without one.
     public var scalerSource: String?
     /// What the output forecasts; the next one-minute value unless `scaler.json` says otherwise.
-    public var forecastTarget: ForecastTarget
+    public var forecastTarget: KerasOutputTarget
 
     let layers: [Layer]
 
@@ -197,7 +197,7 @@ private struct ModelFile {
         let result = try ModelBuilder(file: display, config: config, kerasVersion: version, hdf5: hdf5, layout: layout).build()
         var model = KerasModel(path: path, windowLength: result.windowLength, featureCount: result.featureCount,
                                outputCount: result.outputCount, summary: result.summary, kerasVersion: version,
-                               scaler: nil, scalerSource: nil, forecastTarget: ForecastTarget(), layers: result.layers)
+                               scaler: nil, scalerSource: nil, forecastTarget: KerasOutputTarget(), layers: result.layers)
         if let scaler {
             (model.scaler, model.forecastTarget) = try ScalerFile.parse(scaler.text, source: scaler.source)
             model.scalerSource = scaler.source

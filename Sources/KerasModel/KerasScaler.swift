@@ -7,7 +7,7 @@ import FoundationEssentials
 /// HDF5 root attribute `clemap_scaler` (the same JSON as a string).
 ///
 /// `scaler.json`: `{"mean": m, "std": s, "target_mean": tm, "target_std": ts}`, optionally `"horizon_min": 15`
-/// and `"target": "value"` or `"mean"` (see ``ForecastTarget``).
+/// and `"target": "value"` or `"mean"` (see ``KerasOutputTarget``).
 public struct KerasScaler: Sendable, Hashable {
     public var mean: Double
     public var std: Double
@@ -25,7 +25,7 @@ public struct KerasScaler: Sendable, Hashable {
 /// What the model's output forecasts: the value `horizonMinutes` ahead, or the mean over the next
 /// `horizonMinutes` (`isMean`). From `scaler.json`'s `horizon_min` and `target`; the default is the next
 /// one-minute value, as the original model.
-public struct ForecastTarget: Sendable, Hashable, CustomStringConvertible {
+public struct KerasOutputTarget: Sendable, Hashable, CustomStringConvertible {
     public var horizonMinutes: Int
     public var isMean: Bool
 
@@ -50,7 +50,7 @@ struct ScalerFile: Decodable {
     var target: String?
 
     /// Parses and checks `text`; `source` names where it came from in errors.
-    static func parse(_ text: String, source: String) throws(KerasModelError) -> (KerasScaler, ForecastTarget) {
+    static func parse(_ text: String, source: String) throws(KerasModelError) -> (KerasScaler, KerasOutputTarget) {
         let remedy = #"write {"mean": m, "std": s, "target_mean": tm, "target_std": ts} with non-zero stds, optionally "horizon_min": minutes and "target": "value" or "mean""#
         let file: ScalerFile
         do {
@@ -72,6 +72,6 @@ struct ScalerFile: Decodable {
                                   detail: "target \"\(file.target!)\" is neither \"value\" nor \"mean\"", remedy: remedy)
         }
         return (KerasScaler(mean: file.mean, std: file.std, targetMean: file.target_mean, targetStd: file.target_std),
-                ForecastTarget(horizonMinutes: file.horizon_min ?? 1, isMean: file.target == "mean"))
+                KerasOutputTarget(horizonMinutes: file.horizon_min ?? 1, isMean: file.target == "mean"))
     }
 }

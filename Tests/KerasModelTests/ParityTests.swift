@@ -34,7 +34,7 @@ import Testing
         let model = try KerasModel.load(contentsOf: KerasFixtures.path("lstm_relu_k3.h5"))
         #expect(model.summary == "LSTM(32, relu) → Dense(1) (Keras 3.15.1)")
         #expect(model.scaler == nil)
-        #expect(model.forecastTarget == ForecastTarget(horizonMinutes: 1, isMean: false))
+        #expect(model.forecastTarget == KerasOutputTarget(horizonMinutes: 1, isMean: false))
         let k2 = try KerasModel.load(contentsOf: KerasFixtures.path("lstm_relu_k2.h5"))
         #expect(k2.summary == "LSTM(32, relu) → Dense(1) (Keras 2.15.0)")
     }

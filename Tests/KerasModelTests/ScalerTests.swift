@@ -11,7 +11,7 @@ import Testing
         let model = try KerasModel.load(contentsOf: KerasFixtures.path("sagemaker_scaled.tar.gz"))
         let scaler = try #require(model.scaler)
         #expect(scaler.std > 0 && scaler.targetStd > 0)
-        #expect(model.forecastTarget == ForecastTarget(horizonMinutes: 15, isMean: true))
+        #expect(model.forecastTarget == KerasOutputTarget(horizonMinutes: 15, isMean: true))
         #expect(model.scalerSource?.hasSuffix("sagemaker_scaled.tar.gz (scaler.json)") == true)
         let expected = try #require(KerasFixtures.expected.models["sagemaker_scaled.tar.gz"])
         let runner = model.makeRunner()
@@ -35,7 +35,7 @@ import Testing
         folder.write("scaler.json", #"{"mean": 500, "std": 250, "target_mean": 480, "target_std": 300}"#)
         let scaled = try KerasModel.load(contentsOf: path)
         #expect(scaled.scaler == KerasScaler(mean: 500, std: 250, targetMean: 480, targetStd: 300))
-        #expect(scaled.forecastTarget == ForecastTarget())
+        #expect(scaled.forecastTarget == KerasOutputTarget())
         // Same as the raw model on the scaled window, then un-scaled.
         let raw = try KerasModel.load(contentsOf: KerasFixtures.path("lstm_relu_k3.h5")).makeRunner()
         let window = [412.0, 398.5, 405.2, 420.9, 415.0, 409.3, 402.8, 399.1, 410.6, 418.4]
