@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func savesBesideTheDatabaseAndLoadsEveryFieldBack() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let spill = SpillFile(databasePath: folder.file("meter.db"), stateDirectory: folder.file("state"))
         let rows = [row(29_916_667), row(29_916_668)]
         #expect(try spill.save(Array(rows[..<1])) == folder.file("meter.db.spill"))
@@ -29,7 +29,7 @@ import Testing
     }
 
     @Test func fallsBackToTheStateDirectoryWhenTheDatabaseFolderCannotBeWritten() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         // The database's "folder" is a regular file, so nothing can be created beside the database.
         let blocker = folder.write("not-a-folder", "x")
         let spill = SpillFile(databasePath: blocker + "/meter.db", stateDirectory: folder.file("state"))
@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func aFailureEverywhereNamesEveryLocationAndWhy() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let blocker = folder.write("not-a-folder", "x")
         let spill = SpillFile(databasePath: blocker + "/meter.db", stateDirectory: blocker + "/state")
         do {
@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func aLineThatIsNotARowIsReportedWithItsLineNumber() throws {
-        let folder = try TemporaryFolder()
+        let folder = TemporaryFolder()
         let spill = SpillFile(databasePath: folder.file("meter.db"), stateDirectory: nil)
         _ = try spill.save([row(1)])
         let path = folder.file("meter.db.spill")
