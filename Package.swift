@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MeterReadings", targets: ["MeterReadings"]),
         .library(name: "MeterConfig", targets: ["MeterConfig"]),
         .library(name: "MeterApp", targets: ["MeterApp"]),
+        .library(name: "Forecast", targets: ["Forecast"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -97,6 +98,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Short-horizon forecasting of the minute power: the built-in model, baselines, metrics, the backtest. Pure.
+        .target(name: "Forecast", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // The system zlib (Debian zlib1g-dev), for reading .csv.gz in the CLI.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
         .target(name: "MeterTesting", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The one place that builds the service from a configuration: `run` and the tests call it.
@@ -115,7 +120,7 @@ let package = Package(
             name: "clemap-edge",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterHAL", "MeterServices",
-                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp",
+                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "Forecast", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -166,6 +171,7 @@ let package = Package(
             dependencies: ["MeterGPIO", "MeterConfig", "MeterClock", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
     ]
 )
