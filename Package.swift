@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MeterConfig", targets: ["MeterConfig"]),
         .library(name: "MeterApp", targets: ["MeterApp"]),
         .library(name: "KerasModel", targets: ["KerasModel"]),
+        .library(name: "Forecast", targets: ["Forecast"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -104,6 +105,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Short-horizon forecasting of the minute power: the built-in model, baselines, metrics, the backtest. Pure.
+        .target(name: "Forecast", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // The system zlib (Debian zlib1g-dev), for reading .csv.gz in the CLI.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
         .target(name: "MeterTesting", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The one place that builds the service from a configuration: `run` and the tests call it.
@@ -122,7 +127,7 @@ let package = Package(
             name: "clemap-edge",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterHAL", "MeterServices",
-                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel",
+                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel", "Forecast", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -179,6 +184,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
     ]
 )
