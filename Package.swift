@@ -99,6 +99,7 @@ let package = Package(
             name: "MeterServices",
             dependencies: [
                 "ADE9000", "MeterClock", "MeterFiles", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
+                "Forecast", "KerasModel",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,7 +117,7 @@ let package = Package(
             name: "MeterApp",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "MeterHAL", "MeterCalibration", "MeterServices",
+                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -159,7 +160,7 @@ let package = Package(
             name: "MeterServicesTests",
             dependencies: [
                 "MeterApp", "MeterServices", "MeterStore", "MeterReadings", "MeterConfig", "MeterClock", "ADE9000", "ADE9000Sim",
-                "MeterTesting",
+                "MeterTesting", "Forecast",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
@@ -184,7 +185,6 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -2,6 +2,8 @@
 
 import ADE9000
 import ADE9000Sim
+import Forecast
+public import Foundation
 import MeterCalibration
 public import Logging
 public import MeterClock
@@ -83,8 +85,9 @@ public struct MeterApp: Sendable {
         let databasePath = options.databasePath ?? configuration.resolvedDBPath
         let interval = Double(configuration.gatheringIntervalSeconds)
 
-        // Features' tables; one line per feature, behind its config.ini section (forecaster, exporter, …).
-        let storeSchemas: [StoreSchema] = []
+        // Features' tables; one line per feature (forecaster, exporter, …). Registered whether or not the
+        // feature is on, so that the CLI and a later start find the same file.
+        let storeSchemas: [StoreSchema] = [ForecastTables.schema]
         let storeLogger = logger
         let openStore: @Sendable () throws -> any ReadingStore = {
             try SQLiteReadingStore(path: databasePath, logger: storeLogger, features: storeSchemas)
@@ -125,7 +128,13 @@ public struct MeterApp: Sendable {
             services.append(.init(service: BoardService(board: board, clock: gpioClock, health: hub.health, logger: logger,
                                                         requestRestart: { restart.request() })))
         }
-        // Features: one line each here, e.g. `if let settings = configuration.forecast { services.append(…) }`.
+        // Features: one line each, behind its config.ini section. Listed after the sampler, they stop before it.
+        if configuration.forecast.enabled {
+            services.append(.init(service: ForecastService(
+                settings: configuration.forecast, hub: hub, openStore: openStore,
+                calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone), logger: logger,
+                loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.load)))
+        }
 
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [], logger: logger)
@@ -153,6 +162,13 @@ public struct MeterApp: Sendable {
             return String(value.split(separator: ":").first ?? "")
         }
         return "/var/lib/clemap-edge"
+    }
+}
+
+extension MeterConfiguration {
+    /// `[INFO] timezone`, for the forecaster's time-of-day and weekday; UTC when absent or unknown.
+    public var forecastTimeZone: TimeZone {
+        timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
     }
 }
 

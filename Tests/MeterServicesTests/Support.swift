@@ -19,12 +19,14 @@ import Glibc
 struct ServiceRig {
     let clock: VirtualClock
     let scenario: Scenario
-    let folder = TemporaryFolder()
+    let folder: TemporaryFolder
     var dbPath: String { folder.path + "/meter.db" }
 
-    init(scenario: Scenario = .balanced(), clock: VirtualClock) {
+    /// - Parameter folder: where the database goes; a new one by default, an earlier rig's to start again on its file.
+    init(scenario: Scenario = .balanced(), clock: VirtualClock, folder: TemporaryFolder = TemporaryFolder()) {
         self.clock = clock
         self.scenario = scenario
+        self.folder = folder
     }
 
     /// Runs the service as `clemap-edge run` builds it (``MeterApp``), without GPIO or signal handlers, until
@@ -34,8 +36,10 @@ struct ServiceRig {
         try await app.run()
     }
 
-    func makeApp(seconds: Double, startOnBoundary: Bool = true, logger: Logger = quietLogger) throws -> MeterApp {
-        let configuration = try MeterConfiguration.load(path: Fixtures.shippedConfig)
+    func makeApp(seconds: Double, startOnBoundary: Bool = true, logger: Logger = quietLogger,
+                 configure: (inout MeterConfiguration) -> Void = { _ in }) throws -> MeterApp {
+        var configuration = try MeterConfiguration.load(path: Fixtures.shippedConfig)
+        configure(&configuration)
         return try MeterApp.build(configuration: configuration, options: MeterAppOptions(
             source: .simulator(scenario), databasePath: dbPath, clock: clock, stopAfter: seconds,
             startOnBoundary: startOnBoundary, gpio: false, handleSignals: false,

@@ -1,13 +1,210 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import Forecast
+import Foundation
+import Logging
+import MeterApp
+import MeterConfig
+import MeterReadings
+import MeterServices
+import MeterStore
 
 extension CLEMAPEdge {
-    /// `clemap-edge forecast`: the short-horizon power forecast (for now only `backtest`).
+    /// `clemap-edge forecast`: the on-device forecaster.
     struct ForecastCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "forecast",
-            abstract: "Forecast the minute power: backtest the built-in model against persistence.",
-            subcommands: [ForecastBacktest.self])
+            abstract: "Forecasts of the three-phase total power: predict, train, status, backtest.",
+            discussion: """
+                Targets: the value 1, 15 and 60 minutes ahead and the mean of the next 15 and 60 minutes, in W. \
+                Models: persistence, seasonal_naive_day, builtin (trained on the device), keras ([FORECAST] model or --model).
+                """,
+            subcommands: [ForecastPredict.self, ForecastTrain.self, ForecastStatus.self, ForecastBacktest.self])
+    }
+}
+
+/// The database the forecast commands read: `--db`, else the config's `db_path`.
+struct ForecastDatabaseOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Database file (default: [DATA_GATHERING_MODULE] db_path, relative to the config file).", valueName: "file"))
+    var db: String?
+
+    func open(_ configuration: MeterConfiguration, logger: Logger) throws -> any ReadingStore {
+        let path = db ?? configuration.resolvedDBPath
+        do { return try SQLiteReadingStore(path: path, logger: logger, features: [ForecastTables.schema]) } catch {
+            throw CLIError(description: "\(error)")
+        }
+    }
+}
+
+/// `forecast predict`: a Keras file on a given window, or the current forecasts from the device's history.
+struct ForecastPredict: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict with a Keras model on a given window, or print the current forecasts from the database.",
+        discussion: """
+            With --model and --window: the values (one per time step, one feature) go to the model as given, through \
+            the model's stored scaler if it has one. Without them: every model's forecasts from the last minutes \
+            stored in the database.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: ForecastDatabaseOptions
+
+    @Option(help: ArgumentHelp("A Keras model: .h5, .keras, or a .tar.gz/.tar holding one.", valueName: "file"))
+    var model: String?
+
+    @Option(help: ArgumentHelp("The input window, comma-separated, oldest first.", valueName: "v1,v2,…"))
+    var window: String?
+
+    @Option(help: ArgumentHelp("Predict N times on the same window and report the load time and the time per prediction (benchmark).", valueName: "N"))
+    var `repeat`: Int?
+
+    @Flag(help: "One JSON object.")
+    var json = false
+
+    func validate() throws {
+        if (model == nil) != (window == nil) { throw ValidationError("--model and --window go together") }
+        if let `repeat`, `repeat` < 1 { throw ValidationError("--repeat must be at least 1") }
+        if `repeat` != nil, model == nil { throw ValidationError("--repeat needs --model") }
+    }
+
+    func run() async throws {
+        if let model, let window {
+            var values: [Double] = []
+            for (index, text) in window.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+                guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                    throw CLIError(description: "--window value \(index + 1) '\(text)' is not a finite number; write numbers separated by commas, e.g. --window 812.5,790,805", exitCode: 2)
+                }
+                values.append(value)
+            }
+            print(try predictWithModel(path: model, window: values, repeatCount: `repeat`, json: json))
+            return
+        }
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration.logLevel)
+        let logger = Logger(label: "clemap-edge")
+        let store = try database.open(configuration, logger: logger)
+        defer { store.close() }
+        let latest = try store.latest(limit: 1).first
+        guard let latest else { throw CLIError(description: "\(store.path): no rows yet: the forecaster needs the meter's minutes (run the service)") }
+        let minute = latest.time / 60
+        let restored = ForecastRestore.load(store, historyDays: configuration.forecast.historyDays, upTo: minute + 1, logger: logger)
+        var engine = ForecastEngine(history: restored.history)
+        if let builtin = restored.builtin { engine.models.append(BuiltinServedModel(model: builtin)) }
+        if let path = configuration.forecast.modelPath {
+            do { engine.models.insert(try KerasServedModel.load(path), at: 0) } catch {
+                logger.warning("the [FORECAST] model file is not used", metadata: ["error": "\(error)"])
+            }
+        }
+        let forecasts = engine.forecastsNow()
+        if json {
+            print(JSONOutput.line(ForecastNow(issued: (minute + 1) * 60, forecasts: forecasts)))
+        } else {
+            if restored.builtin == nil { printError("no built-in model yet (it trains after [FORECAST] min_training_days of history; `clemap-edge forecast train` trains now)") }
+            print("forecasts issued at \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double((minute + 1) * 60)))) from the minutes up to then, W:")
+            for row in forecasts {
+                let target = row.kind == "value" ? "value in \(row.horizonMinutes) min" : "mean of next \(row.horizonMinutes) min"
+                print("  \(target.padding(toLength: 24, withPad: " ", startingAt: 0)) \(row.model.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%10.1f", row.value))")
+            }
+            if forecasts.isEmpty { print("  none: the newest minute is missing (a gap or an unsynchronised clock)") }
+        }
+    }
+
+    struct ForecastNow: Encodable {
+        var issued: Int64
+        var forecasts: [ForecastTables.Row]
+    }
+}
+
+/// `forecast train`: trains the built-in model now from the database's history and stores it; a running
+/// service takes it within the hour.
+struct ForecastTrain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the built-in model now from the database's history and store it (the running service takes it within the hour).")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: ForecastDatabaseOptions
+
+    @Flag(help: "One JSON object.")
+    var json = false
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration.logLevel)
+        let logger = Logger(label: "clemap-edge")
+        let store = try database.open(configuration, logger: logger)
+        defer { store.close() }
+        guard let latest = try store.latest(limit: 1).first else {
+            throw CLIError(description: "\(store.path): no rows yet: nothing to train on (run the service)")
+        }
+        let minute = latest.time / 60
+        let history = ForecastRestore.load(store, historyDays: configuration.forecast.historyDays, upTo: minute + 1, logger: logger).history
+        let held = history.firstMinute.map { minute - $0 + 1 } ?? 0
+        guard held >= 2 * 1440 else {
+            throw CLIError(description: "\(store.path): \(held) minutes of history; training needs at least 2 days (the daily lag and a validation day)")
+        }
+        let started = Date()
+        let model = BuiltinForecaster.train(history: history, endingAt: minute, calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone))
+        let seconds = Date().timeIntervalSince(started)
+        let summary = ForecastTarget.all.compactMap { t in model.validation[t].map { "\(t): skill \(String(format: "%+.1f", $0.skill * 100)) %\($0.servesPersistence ? " (serves persistence)" : "")" } }
+        do { try ForecastRestore.saveBuiltin(model, store, detail: "on demand in \(String(format: "%.2f", seconds)) s; \(summary.joined(separator: "; "))") } catch {
+            throw CLIError(description: "\(error)")
+        }
+        if json {
+            struct Trained: Encodable { var trained_at: Int64; var seconds: Double; var minutes_of_history: Int64 }
+            print(JSONOutput.line(Trained(trained_at: (model.trainedAt + 1) * 60, seconds: seconds, minutes_of_history: held)))
+        } else {
+            print("built-in model trained in \(String(format: "%.2f", seconds)) s on \(held) minutes of history and stored in \(store.path)")
+            for line in summary { print("  \(line)") }
+        }
+    }
+}
+
+/// `forecast status`: models, validation, rolling scores, history, events.
+struct ForecastStatus: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "The forecaster's models, rolling scores per model and target, history and events.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var database: ForecastDatabaseOptions
+
+    @Flag(help: "One JSON object.")
+    var json = false
+
+    func run() async throws {
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration.logLevel)
+        let logger = Logger(label: "clemap-edge")
+        let store = try database.open(configuration, logger: logger)
+        defer { store.close() }
+        let report: ForecastReport
+        do { report = try ForecastReport.read(store, settings: configuration.forecast, logger: logger) } catch {
+            throw CLIError(description: "\(error)")
+        }
+        if json { print(JSONOutput.line(report)); return }
+        func time(_ t: Int64?) -> String { t.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0))) } ?? "–" }
+        print("forecaster: \(report.enabled ? "on" : "off"); model file: \(report.model_file ?? "none (builtin)")")
+        print("history: \(time(report.history_from)) … \(time(report.history_to)), \(report.history_minutes_present) minutes present")
+        if let trained = report.builtin_trained_at {
+            print("built-in model: trained \(time(trained)); validation (MAE skill against persistence):")
+            for v in report.validation {
+                print("  \(v.target) \(v.horizon_min) min: \(String(format: "%+.1f", v.skill_mae * 100)) %, serves \(v.serves)")
+            }
+        } else {
+            print("built-in model: not trained yet")
+        }
+        print("rolling scores over \(report.score_window_hours) h to \(time(report.now)) (W):")
+        print("  target          model                  count       MAE      RMSE    WAPE   skill")
+        for s in report.scores {
+            func f(_ x: Double?, _ format: String) -> String { x.map { String(format: format, $0) } ?? "–" }
+            print("  \("\(s.target) \(s.horizon_min) min".padding(toLength: 15, withPad: " ", startingAt: 0)) \(s.model.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%7d", s.count)) \(f(s.mae, "%9.1f")) \(f(s.rmse, "%9.1f")) \(f(s.wape.map { $0 * 100 }, "%6.1f%%")) \(f(s.skill_mae.map { $0 * 100 }, "%+6.1f%%"))")
+        }
+        if report.scores.isEmpty { print("  none yet") }
+        print("export requests pending: \(report.export_requests_pending)")
+        print("events (newest first):")
+        for e in report.events { print("  \(time(e.time)) \(e.kind) \(e.model ?? ""): \(e.detail)") }
+        if report.events.isEmpty { print("  none") }
     }
 }

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+public import Forecast
+public import Logging
+public import MeterConfig
+import MeterReadings
+public import MeterStore
+
+/// What `clemap-edge forecast status` prints and the HTTP API will serve: the models, their validation, the
+/// rolling scores per model and target, the history held, the newest events and the queued exports.
+/// JSON keys are snake_case; power in W; times Unix seconds UTC.
+public struct ForecastReport: Sendable, Codable {
+    public struct Validation: Sendable, Codable {
+        public var horizon_min: Int
+        public var target: String
+        /// MAE skill against persistence on the validation days.
+        public var skill_mae: Double
+        /// `builtin`, or `persistence` where the built-in model could not beat it.
+        public var serves: String
+    }
+    public struct Score: Sendable, Codable {
+        public var horizon_min: Int
+        public var target: String
+        public var model: String
+        public var count: Int
+        public var mae: Double?
+        public var rmse: Double?
+        public var wape: Double?
+        public var skill_mae: Double?
+    }
+    public var enabled: Bool
+    public var model_file: String?
+    public var builtin_trained_at: Int64?
+    public var validation: [Validation]
+    /// Over the `score_window_hours` up to `now`.
+    public var score_window_hours: Int
+    public var scores: [Score]
+    public var history_from: Int64?
+    public var history_to: Int64?
+    public var history_minutes_present: Int
+    public var events: [ForecastTables.Event]
+    public var export_requests_pending: Int
+    public var now: Int64
+
+    /// Reads the report from `store` as of `now` (the newest row's end when nil).
+    public static func read(_ store: any ReadingStore, settings: ForecastSettings, now: Int64? = nil, logger: Logger) throws(StoreError) -> ForecastReport {
+        let newest = try store.latest(limit: 1).first.map { $0.time + 60 }
+        let now = now ?? newest ?? Int64(Date().timeIntervalSince1970)
+        let restored = ForecastRestore.load(store, historyDays: settings.historyDays, upTo: now / 60, logger: logger)
+        let builtin = restored.builtin
+        let validation = ForecastTarget.all.compactMap { target -> Validation? in
+            guard let v = builtin?.validation[target] else { return nil }
+            return Validation(horizon_min: target.horizonMinutes, target: target.kindName, skill_mae: v.skill,
+                              serves: v.servesPersistence ? "persistence" : "builtin")
+        }
+        let window = Int64(settings.scoreWindowHours) * 3600
+        let (sums, events, exports) = try store.read("cannot read the forecast scores") { db throws(StoreError) in
+            (try ForecastTables.scores(from: now - window, to: now, in: db), try ForecastTables.events(limit: 20, in: db),
+             try ForecastTables.pendingExports(in: db).count)
+        }
+        let scores = sums.keys.sorted().map { key -> Score in
+            let s = sums[key]!
+            func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+            return Score(horizon_min: key.horizonMinutes, target: key.kind, model: key.model, count: s.count,
+                         mae: finite(s.mae), rmse: finite(s.rmse), wape: finite(s.wape), skill_mae: finite(s.skill))
+        }
+        let history = restored.history
+        var present = 0
+        if let first = history.firstMinute, let last = history.lastMinute {
+            for minute in first...last where history.value(at: minute) != nil { present += 1 }
+        }
+        return ForecastReport(
+            enabled: settings.enabled, model_file: settings.modelPath, builtin_trained_at: builtin.map { ($0.trainedAt + 1) * 60 },
+            validation: validation, score_window_hours: settings.scoreWindowHours, scores: scores,
+            history_from: history.firstMinute.map { $0 * 60 }, history_to: history.lastMinute.map { ($0 + 1) * 60 },
+            history_minutes_present: present, events: events, export_requests_pending: exports, now: now)
+    }
+}

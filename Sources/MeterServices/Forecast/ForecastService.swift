@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: Apache-2.0
+import Foundation
+public import Forecast
+public import Logging
+public import MeterConfig
+import MeterFiles
+import MeterReadings
+public import MeterStore
+public import ServiceLifecycle
+public import Synchronization
+
+/// The forecaster in the service: follows the hub's final rows, keeps its compact history (`forecast_history`),
+/// issues every model's forecasts each minute from consecutive minutes only, stores and scores them, trains the
+/// built-in model on its schedule on a thread of its own, watches a Keras model file, and records drift.
+///
+/// It reads rows from a bounded subscription (a day of rows): if it ever falls that far behind, it loses its own
+/// rows, visibly, and never slows sampling or storage. It writes only its own tables, through its own
+/// connection, one short transaction a minute.
+public final class ForecastService: Service {
+    private let settings: ForecastSettings
+    private let rows: AsyncStream<MinuteRow>
+    private let openStore: @Sendable () throws -> any ReadingStore
+    private let calendar: ForecastCalendar
+    private let logger: Logger
+    private let loadModelFile: (@Sendable (String) throws -> any CheckedForecastModel)?
+    /// The built-in model and the Keras model in use, readable by other services (HTTP) at any time.
+    public let state = Mutex<ForecastState>(ForecastState())
+    /// A training's model, until the row loop takes it.
+    private let finished = Mutex<BuiltinForecaster?>(nil)
+
+    /// - Parameters:
+    ///   - loadModelFile: loads `[FORECAST] model` (a Keras file); nil when none is configured.
+    public init(settings: ForecastSettings, hub: LiveHub, openStore: @escaping @Sendable () throws -> any ReadingStore,
+                calendar: ForecastCalendar, logger: Logger,
+                loadModelFile: (@Sendable (String) throws -> any CheckedForecastModel)? = nil) {
+        self.settings = settings
+        self.rows = hub.rows.subscribe("forecast", buffer: .newest(1440))
+        self.openStore = openStore; self.calendar = calendar; self.logger = logger
+        self.loadModelFile = loadModelFile
+    }
+
+    public func run() async throws {
+        var store: (any ReadingStore)?
+        var engine = ForecastEngine(history: MinuteSeries(capacityMinutes: settings.historyDays * 1440))
+        var builtin: BuiltinForecaster?
+        var modelFile: (model: any CheckedForecastModel, stamp: FileStamp, bytes: [UInt8])?
+        var training: Task<Void, Never>?
+        var lastTrainingMinute: Int64?
+        var savedHistoryThrough: Int64 = .min
+        var lastHourlyWork: Int64 = .min
+        var lastDrift: [String: Int64] = [:]
+        var storeFaultLogged = false
+        var triedStamp: FileStamp?
+
+        func serve() {
+            var models: [any ServedForecastModel] = []
+            if let modelFile { models.append(modelFile.model) }
+            if let builtin { models.append(BuiltinServedModel(model: builtin)) }
+            engine.models = models
+            state.withLock {
+                $0.builtin = builtin
+                $0.modelFile = modelFile.map { ($0.model.name, $0.model.summary) }
+            }
+        }
+
+        for await row in rows {
+            let minute = row.time / 60
+            if store == nil {
+                do {
+                    let opened = try openStore()
+                    store = opened
+                    if storeFaultLogged { logger.notice("forecast: the database is back") }
+                    storeFaultLogged = false
+                    builtin = restore(opened, into: &engine, upTo: minute)
+                    lastTrainingMinute = builtin.map { $0.trainedAt }
+                    serve()
+                } catch {
+                    if !storeFaultLogged { logger.warning("forecast: cannot open the database; forecasting waits for it", metadata: ["error": "\(error)"]) }
+                    storeFaultLogged = true
+                }
+            }
+
+            let usable = !row.flags.contains(.unsynchronised) && row.durationSeconds >= 30
+            let total = row.phases.reduce(0.0) { $0 + $1.p }
+            let step = engine.observe(minute: minute, watts: usable && total.isFinite ? total : nil)
+
+            // A finished training takes effect before the next issue.
+            if let trained = finished.withLock({ value in defer { value = nil }; return value }) {
+                training = nil
+                builtin = trained
+                serve()
+            }
+
+            guard let store else { continue }
+            do {
+                try store.write("cannot store the forecasts") { db throws(StoreError) in
+                    try ForecastTables.insert(step.forecasts, into: db)
+                    for actual in step.actuals {
+                        try ForecastTables.setActual(actual.actual, issued: actual.issued, horizonMinutes: actual.horizonMinutes, kind: actual.kind, in: db)
+                    }
+                    try ForecastTables.addScores(step.scores, hour: row.time / 3600, in: db)
+                }
+            } catch {
+                logger.warning("forecast: forecasts not stored", metadata: ["error": "\(error)"])
+            }
+
+            // Hourly: history to its table, old forecasts out, drift.
+            if row.time / 3600 != lastHourlyWork {
+                lastHourlyWork = row.time / 3600
+                savedHistoryThrough = saveHistory(engine.history, store, from: savedHistoryThrough)
+                prune(store, now: row.time)
+                // A model trained on demand (`clemap-edge forecast train`) is taken when newer.
+                if training == nil, let stored = try? ForecastRestore.storedBuiltin(store, logger: logger),
+                   stored.trainedAt > (builtin?.trainedAt ?? .min) {
+                    builtin = stored
+                    lastTrainingMinute = stored.trainedAt
+                    serve()
+                }
+                checkDrift(store, now: row.time, models: engine.models.map(\.name), lastDrift: &lastDrift)
+                switch checkModelFile(current: triedStamp, history: engine.history, at: minute, store: store, previous: modelFile?.bytes) {
+                case .loaded(let file):
+                    modelFile = file
+                    triedStamp = file.stamp
+                    serve()
+                case .refused(let stamp):
+                    triedStamp = stamp
+                case .unchanged, .notYet:
+                    break
+                }
+            }
+
+            // Training: due on the schedule, from what the forecaster holds; on a thread of its own.
+            let due = lastTrainingMinute.map { minute - $0 >= Int64(settings.trainEveryHours) * 60 } ?? true
+            let held = engine.history.firstMinute.map { minute - $0 } ?? 0
+            if training == nil, due, held >= Int64(settings.minTrainingDays) * 1440 {
+                lastTrainingMinute = minute
+                training = train(engine.history, at: minute, store: store)
+            }
+        }
+        if let task = training { await task.value }
+        if let store {
+            _ = saveHistory(engine.history, store, from: savedHistoryThrough)
+            store.close()
+        }
+        logger.info("forecast stopped")
+        try? await gracefulShutdown()
+    }
+
+    // MARK: - Start
+
+    private func restore(_ store: any ReadingStore, into engine: inout ForecastEngine, upTo minute: Int64) -> BuiltinForecaster? {
+        let restored = ForecastRestore.load(store, historyDays: settings.historyDays, upTo: minute, logger: logger)
+        engine = ForecastEngine(history: restored.history)
+        let series = restored.history
+        logger.info("forecast: history restored", metadata: [
+            "minutes": "\(series.lastMinute.map { $0 - (series.firstMinute ?? $0) + 1 } ?? 0)",
+            "builtin": "\(restored.builtin.map { "trained at \($0.trainedAt * 60)" } ?? "none yet")",
+        ])
+        return restored.builtin
+    }
+
+    // MARK: - Training
+
+    private func train(_ history: MinuteSeries, at minute: Int64, store: any ReadingStore) -> Task<Void, Never> {
+        let calendar = self.calendar, logger = self.logger
+        return Task {
+            let started = ContinuousClock.now
+            let model = await OwnThread.run { BuiltinForecaster.train(history: history, endingAt: minute, calendar: calendar) }
+            let seconds = (ContinuousClock.now - started).seconds
+            let summary = ForecastTarget.all.map { target -> String in
+                guard let v = model.validation[target] else { return "\(target): not validated" }
+                return "\(target): skill \(String(format: "%+.1f", v.skill * 100)) %" + (v.servesPersistence ? " (serves persistence)" : "")
+            }.joined(separator: "; ")
+            logger.info("forecast: built-in model trained", metadata: ["seconds": "\(String(format: "%.2f", seconds))", "validation": "\(summary)"])
+            do { try ForecastRestore.saveBuiltin(model, store, detail: "in \(String(format: "%.2f", seconds)) s; \(summary)") } catch {
+                logger.warning("forecast: the trained model was not stored (it is used, and trained again after a restart)", metadata: ["error": "\(error)"])
+            }
+            self.finished.withLock { $0 = model }
+        }
+    }
+
+    // MARK: - Hourly work
+
+    /// Writes the days from the one holding `from` to the newest. - Returns: the newest minute written.
+    private func saveHistory(_ history: MinuteSeries, _ store: any ReadingStore, from: Int64) -> Int64 {
+        guard let first = history.firstMinute, let last = history.lastMinute else { return from }
+        let startDay = max(first / 1440, from == .min ? first / 1440 : from / 1440)
+        do {
+            try store.write("cannot store the forecast history") { db throws(StoreError) in
+                for day in startDay...(last / 1440) {
+                    try ForecastTables.saveHistoryDay(day, watts: history.values(from: day * 1440, count: 1440), in: db)
+                }
+                try ForecastTables.deleteHistory(before: last / 1440 - Int64(settings.historyDays), in: db)
+            }
+            return last
+        } catch {
+            logger.warning("forecast: history not stored (it is rebuilt from meter_data at the next start)", metadata: ["error": "\(error)"])
+            return from
+        }
+    }
+
+    private func prune(_ store: any ReadingStore, now: Int64) {
+        try? store.write("cannot prune the forecasts") { db throws(StoreError) in
+            try ForecastTables.prune(forecastsBefore: now - Int64(settings.keepForecastsDays) * 86_400,
+                                     scoresBefore: now - Int64(settings.scoreWindowHours + settings.driftForHours) * 3600, in: db)
+        }
+    }
+
+    /// A drift: the served model's rolling skill (over `score_window_hours`) below `drift_skill_below` at every
+    /// hour of the last `drift_for_hours`, for some target. One event per model and target per drift period.
+    private func checkDrift(_ store: any ReadingStore, now: Int64, models: [String], lastDrift: inout [String: Int64]) {
+        let hour = now / 3600
+        for model in models {
+            for target in ForecastTarget.all {
+                let key = ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kindName)
+                let window = Int64(settings.scoreWindowHours), span = Int64(settings.driftForHours)
+                guard let hourly = try? store.read("cannot read the scores", { db throws(StoreError) in
+                    try ForecastTables.hourlyScores(key, from: (hour - window - span) * 3600, in: db)
+                }) else { continue }
+                let verdict = DriftRule(window: Int(window), span: Int(span), level: settings.driftSkillBelow)
+                    .drifted(hourly: hourly, now: hour)
+                guard let skill = verdict, lastDrift["\(key)"].map({ hour - $0 >= span }) ?? true else { continue }
+                lastDrift["\(key)"] = hour
+                let from = now - Int64(settings.historyDays) * 86_400
+                let detail = "\(target) rolling skill stayed below \(settings.driftSkillBelow) for \(span) h (now \(String(format: "%+.3f", skill)))"
+                logger.warning("forecast: drift", metadata: ["model": "\(model)", "detail": "\(detail)"])
+                try? store.write("cannot record the drift") { db throws(StoreError) in
+                    try ForecastTables.record(.init(time: now, kind: "drift", model: model, detail: detail), in: db)
+                    try ForecastTables.requestExport(reason: "drift of \(model) at \(target)", from: from, to: now, at: now, in: db)
+                }
+            }
+        }
+    }
+
+    /// Loads `[FORECAST] model` when it is new or changed, checks it on recent history, and only then returns it.
+    private enum ModelFileCheck {
+        case unchanged, notYet
+        case refused(FileStamp)
+        case loaded((model: any CheckedForecastModel, stamp: FileStamp, bytes: [UInt8]))
+    }
+
+    private func checkModelFile(current: FileStamp?, history: MinuteSeries, at minute: Int64, store: any ReadingStore,
+                                previous: [UInt8]?) -> ModelFileCheck {
+        guard let path = settings.modelPath, let loadModelFile else { return .unchanged }
+        guard let stamp = FileStamp(path), stamp != current else { return .unchanged }
+        func record(_ kind: String, _ detail: String) {
+            try? store.write("cannot record a model event") { db throws(StoreError) in
+                try ForecastTables.record(.init(time: (minute + 1) * 60, kind: kind, model: "keras", detail: detail), in: db)
+            }
+        }
+        do {
+            let model = try loadModelFile(path)
+            let check = try model.check(history: history, at: minute)
+            guard let bytes = AtomicFile.read(path) else { return .notYet }
+            if let previous, previous != bytes {
+                try? AtomicFile.write(previous, to: path + ".previous", mode: 0o640)
+            }
+            logger.notice("forecast: model file loaded", metadata: ["path": "\(path)", "model": "\(model.summary)", "check": "\(check)"])
+            record("model_loaded", "\(path): \(model.summary); \(check)" + (previous == nil ? "" : "; the previous file is kept as \(path).previous"))
+            return .loaded((model, stamp, bytes))
+        } catch let error as NotYetCheckable {
+            logger.info("forecast: model file not served yet", metadata: ["path": "\(path)", "reason": "\(error)"])
+            return .notYet
+        } catch {
+            logger.error("forecast: model file refused; the current models stay", metadata: ["path": "\(path)", "error": "\(error)"])
+            record("model_rejected", "\(path): \(error)")
+            // Not tried again until the file changes.
+            return .refused(stamp)
+        }
+    }
+}
+
+/// The forecaster's state as stored: its history (`forecast_history`, then the minutes of `meter_data` after
+/// it) and the built-in model (`forecast_model`). The service starts from it; the CLI forecasts from it.
+public enum ForecastRestore {
+    public static func load(_ store: any ReadingStore, historyDays: Int, upTo minute: Int64, logger: Logger)
+        -> (history: MinuteSeries, builtin: BuiltinForecaster?) {
+        let firstDay = minute / 1440 - Int64(historyDays)
+        var series = MinuteSeries(capacityMinutes: historyDays * 1440)
+        var builtin: BuiltinForecaster?
+        do {
+            let (days, skipped) = try store.read("cannot read the forecast history") { db throws(StoreError) in
+                try ForecastTables.historyDays(from: firstDay, in: db)
+            }
+            for day in skipped { logger.warning("forecast: a history day of the wrong size was skipped", metadata: ["day": "\(day)"]) }
+            // A day's blob runs to its end: load it only up to its last minute known, so that the minutes after
+            // it (from meter_data, then live) extend the history instead of landing in the past.
+            for day in days {
+                guard let end = day.watts.lastIndex(where: { !$0.isNaN }) else { continue }
+                series.load(minute: day.day * 1440, values: Array(day.watts[...end]))
+            }
+            let from = ((series.lastMinute ?? firstDay * 1440 - 1) + 1) * 60
+            for row in try store.rows(from: from, to: minute * 60) where !row.flags.contains(.unsynchronised) {
+                let total = row.phases.reduce(0.0) { $0 + $1.p }
+                series.record(minute: row.time / 60, watts: total.isFinite ? total : nil)
+            }
+            builtin = try storedBuiltin(store, logger: logger)
+        } catch {
+            logger.warning("forecast: history not restored; it starts empty", metadata: ["error": "\(error)"])
+        }
+        return (series, builtin)
+    }
+
+    /// The built-in model in `forecast_model`, nil when none was stored (or it does not decode, logged).
+    public static func storedBuiltin(_ store: any ReadingStore, logger: Logger) throws(StoreError) -> BuiltinForecaster? {
+        guard let saved = try store.read("cannot read the forecast model", { db throws(StoreError) in try ForecastTables.model(name: "builtin", in: db) })
+        else { return nil }
+        guard let model = try? JSONDecoder().decode(BuiltinForecaster.self, from: Data(saved.state.utf8)) else {
+            logger.warning("forecast: the stored built-in model does not decode; it is trained again")
+            return nil
+        }
+        return model
+    }
+
+    /// Stores `model` as the built-in model, with a `trained` event.
+    public static func saveBuiltin(_ model: BuiltinForecaster, _ store: any ReadingStore, detail: String) throws(StoreError) {
+        let data = (try? JSONEncoder().encode(model)) ?? Data()
+        try store.write("cannot store the built-in model") { db throws(StoreError) in
+            try ForecastTables.saveModel(name: "builtin", trainedAt: (model.trainedAt + 1) * 60, state: String(decoding: data, as: UTF8.self), in: db)
+            try ForecastTables.record(.init(time: (model.trainedAt + 1) * 60, kind: "trained", model: "builtin", detail: detail), in: db)
+        }
+    }
+}
+
+/// What other services read of the forecaster.
+public struct ForecastState: Sendable {
+    public var builtin: BuiltinForecaster?
+    /// The Keras model served: its name and summary.
+    public var modelFile: (name: String, summary: String)?
+    public init() {}
+}
+
+/// A model loaded from a file, checked on recent history before it is served.
+public protocol CheckedForecastModel: ServedForecastModel {
+    var summary: String { get }
+    /// Runs the model over recent history; throws when it cannot serve (non-finite outputs, no usable window).
+    /// - Returns: what the check found, for the event log.
+    func check(history: MinuteSeries, at minute: Int64) throws -> String
+}
+
+/// The built-in model, served.
+public struct BuiltinServedModel: ServedForecastModel {
+    public let model: BuiltinForecaster
+    public init(model: BuiltinForecaster) { self.model = model }
+    public var name: String { "builtin" }
+    public func forecast(history: MinuteSeries, at minute: Int64) -> [ForecastTarget: Double] { model.forecast(history: history, at: minute) }
+}
+
+/// The drift rule on hourly score sums: the rolling skill over `window` hours, evaluated at each of the last
+/// `span` hours, below `level` every time (and measured on at least half of each window's minutes).
+public struct DriftRule: Sendable {
+    public var window: Int, span: Int, level: Double
+    public init(window: Int, span: Int, level: Double) { self.window = window; self.span = span; self.level = level }
+
+    /// The latest rolling skill when drifted, nil when not.
+    public func drifted(hourly: [(hour: Int64, sums: ForecastTables.Sums)], now: Int64) -> Double? {
+        var byHour: [Int64: ForecastTables.Sums] = [:]
+        for entry in hourly { byHour[entry.hour] = entry.sums }
+        var latest: Double?
+        for end in (now - Int64(span) + 1)...now {
+            var sums = ForecastTables.Sums()
+            for hour in (end - Int64(window) + 1)...end { if let s = byHour[hour] { sums.add(s) } }
+            guard sums.count >= window * 30, sums.skill < level else { return nil }
+            latest = latest ?? sums.skill
+            if end == now { latest = sums.skill }
+        }
+        return latest
+    }
+}
+
+/// A file's identity for change detection: size and modification time.
+struct FileStamp: Equatable {
+    let size: Int64, modified: Int64, modifiedNanos: Int
+    init?(_ path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        size = Int64(info.st_size); modified = Int64(info.st_mtim.tv_sec); modifiedNanos = info.st_mtim.tv_nsec
+    }
+}
+
+/// Runs CPU-heavy work (training) on a thread of its own, not on the concurrency pool the sampler shares.
+enum OwnThread {
+    static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: work()) }
+            thread.qualityOfService = .background
+            thread.start()
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
