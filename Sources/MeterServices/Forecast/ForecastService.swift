@@ -283,11 +283,11 @@ public enum ForecastRestore {
                 try ForecastTables.historyDays(from: firstDay, in: db)
             }
             for day in skipped { logger.warning("forecast: a history day of the wrong size was skipped", metadata: ["day": "\(day)"]) }
-            // A day's blob runs to its end: load it only up to its last minute known, so that the minutes after
-            // it (from meter_data, then live) extend the history instead of landing in the past.
+            // A day's blob spans the whole day: load it from its first to its last minute known, so that the minutes
+            // after it (from meter_data, then live) extend the history instead of landing in the past.
             for day in days {
-                guard let end = day.watts.lastIndex(where: { !$0.isNaN }) else { continue }
-                series.load(minute: day.day * 1440, values: Array(day.watts[...end]))
+                guard let start = day.watts.firstIndex(where: { !$0.isNaN }), let end = day.watts.lastIndex(where: { !$0.isNaN }) else { continue }
+                series.load(minute: day.day * 1440 + Int64(start), values: Array(day.watts[start...end]))
             }
             let from = ((series.lastMinute ?? firstDay * 1440 - 1) + 1) * 60
             for row in try store.rows(from: from, to: minute * 60) where !row.flags.contains(.unsynchronised) {

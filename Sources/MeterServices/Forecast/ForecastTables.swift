@@ -72,6 +72,11 @@ public enum ForecastTables {
         public var value: Double
         /// The actual, once scored.
         public var actual: Double?
+        /// The table's column names.
+        enum CodingKeys: String, CodingKey {
+            case issued, kind, model, value, actual
+            case targetTime = "target_time", horizonMinutes = "horizon_min"
+        }
         public init(issued: Int64, targetTime: Int64, horizonMinutes: Int, kind: String, model: String, value: Double, actual: Double? = nil) {
             self.issued = issued; self.targetTime = targetTime; self.horizonMinutes = horizonMinutes; self.kind = kind
             self.model = model; self.value = value; self.actual = actual
