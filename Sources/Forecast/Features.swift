@@ -16,11 +16,14 @@
 /// | 11 | a day before now (15 minutes centred on t − 1 day) − b | | profile |
 /// | 12, 13 | max(b − level(500 W), 0), max(b − level(1500 W), 0) | | |
 /// | 14 | the weekday × 15-minute profile at the target's time − b | | |
+/// | 15 | a week before now (15 minutes centred on t − 7 days) − b | | profile |
 ///
 /// The hinges (12, 13) let the pull back towards the usual level be stronger when a large load is on.
 enum Features {
-    static let count = 15
+    static let count = 16
     static let profileSlots = 7 * 96
+    /// Where the hinges (features 12, 13) start, watts.
+    static let hingeWatts = (500.0, 1500.0)
 
     /// Profile bin of a local time: weekday × 15-minute slot.
     @inline(__always) static func bin(_ local: LocalTime) -> Int { local.weekday * 96 + local.minuteOfDay / 15 }
@@ -34,10 +37,9 @@ enum Features {
     @inline(__always)
     static func fill<W: LevelWindows>(
         _ x: inout [Double], windows w: W, at t: Int64, target: ForecastTarget,
-        localNow: LocalTime, localOffset: Int64, profile: [Float], scale: LevelScale
+        localNow: LocalTime, localOffset: Int64, profile: [Float], scale: LevelScale, hinges: (Double, Double)
     ) -> Double? {
-        guard let bw = w.watts(t), let pw = w.watts(t - 1) else { return nil }
-        let b = scale.level(bw)
+        guard let b = w.level(t), let previous = w.level(t - 1) else { return nil }
         let w5 = w.window(t - 4, t), w15 = w.window(t - 14, t)
         guard w5.present == 5, w15.present == 15 else { return nil }
         let w60 = w.window(t - 59, t), w240 = w.window(t - 239, t)
@@ -59,7 +61,7 @@ enum Features {
         x[3] = w15.sum / 15 - b
         x[4] = w60.sum / Double(w60.present) - b
         x[5] = w240.sum / Double(w240.present) - b
-        x[6] = scale.level(pw) - b
+        x[6] = previous - b
         for (k, lag) in [(7, Int64(1440)), (9, Int64(10080))] {
             switch target.kind {
             case .value:
@@ -73,9 +75,10 @@ enum Features {
             }
         }
         x[11] = lenient(t - 1440 - 7, t - 1440 + 7, profNow) - b
-        x[12] = max(b - scale.level(500), 0)
-        x[13] = max(b - scale.level(1500), 0)
+        x[12] = max(b - hinges.0, 0)
+        x[13] = max(b - hinges.1, 0)
         x[14] = prof - b
+        x[15] = lenient(t - 10080 - 7, t - 10080 + 7, profNow) - b
         return b
     }
 }
