@@ -7,9 +7,9 @@ SCENARIO     ?= scenarios/home-day.json
 DEMO_SPEED   ?= 120
 DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
-APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev
+APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev zlib1g-dev
 
-.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-backtest check clean
 
 all: build
 
@@ -63,6 +63,10 @@ test-gpiod2: deps
 ## Benchmark figures for one simulated day (not a test).
 bench: deps
 	bash benchmarks/run.sh
+
+## The forecaster's full two-year backtest on one core: time against a baseline, and the skill table.
+bench-backtest: deps
+	bash benchmarks/forecast/backtest.sh
 
 check: test
 

@@ -19,9 +19,10 @@ import Testing
 
     @Test func randomWalkServesPersistence() {
         var rng = SplitMix64(state: 4)
-        var level = 2000.0
+        // A pure random walk (no bounds: a reflecting bound would make it mean-reverting, which a model can use).
+        var level = 5000.0
         let history = series(days: 40) { _ in
-            level = min(max(level + 40 * rng.normal(), 200), 6000)
+            level += 10 * rng.normal()
             return level
         }
         let end = history.lastMinute!
