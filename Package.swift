@@ -185,6 +185,7 @@ let package = Package(
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: swiftSettings),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
     ]
 )

@@ -105,20 +105,27 @@ public struct BuiltinForecaster: Sendable, Codable {
         var sums = [Double](repeating: 0, count: Features.profileSlots)
         var counts = [Int](repeating: 0, count: Features.profileSlots)
         var total = 0.0, n = 0
-        var lo = Double.infinity, hi = -Double.infinity
+        // By 15-minute blocks of local time (prefix sums: one window per block, not one level per minute).
         var m = first
         while m <= last {
-            if let w = windows.watts(m) {
-                let l = scale.level(w)
-                let k = Features.bin(cache.local(m))
-                sums[k] += l; counts[k] += 1; total += l; n += 1
-                lo = min(lo, l); hi = max(hi, l)
-            }
-            m += 1
+            let local = cache.local(m)
+            let blockEnd = min(last, m + Int64(14 - local.minuteOfDay % 15))
+            let w = windows.window(m, blockEnd)
+            let k = Features.bin(local)
+            sums[k] += w.sum; counts[k] += w.present; total += w.sum; n += w.present
+            m = blockEnd + 1
         }
         guard n > 0 else { return model }
         let overall = total / Double(n)
         model.profile = (0..<Features.profileSlots).map { Float(counts[$0] > 0 ? sums[$0] / Double(counts[$0]) : overall) }
+        // Forecasts are clamped to the levels seen (a guard against extrapolating far out).
+        var lo = Double.infinity, hi = -Double.infinity
+        m = first
+        while m <= last {
+            if let w = windows.watts(m) { lo = min(lo, w); hi = max(hi, w) }
+            m += 1
+        }
+        (lo, hi) = (scale.level(lo), scale.level(hi))
         model.levelRange = lo...hi
 
         let validationStart = last - Int64(options.validationDays) * 1440 + 1
@@ -128,6 +135,7 @@ public struct BuiltinForecaster: Sendable, Codable {
         let phase = Int64(((minute / 1440) % Int64(options.rowStride) + Int64(options.rowStride)) % Int64(options.rowStride))
         var x = [Double](repeating: 0, count: Features.count)
         let p = Features.count
+        let hinges = (scale.level(Features.hingeWatts.0), scale.level(Features.hingeWatts.1))
         for target in options.targets {
             let h = Int64(target.horizonMinutes)
             var fitRows = LeastAbsoluteDeviations(p: p, reserve: Int(last - first) / options.rowStride + 1)
@@ -136,14 +144,14 @@ public struct BuiltinForecaster: Sendable, Codable {
             var t = first + 240 + phase
             // Rows whose target ends before the validation days (no overlap), then validation rows.
             while t + h < validationStart {
-                if let (b, y, _) = row(&x, windows, t, target, &cache, scale, model.profile) {
+                if let (b, y, _) = row(&x, windows, t, target, &cache, scale, model.profile, hinges) {
                     fitRows.append(x, target: scale.level(y) - b)
                 }
                 t += Int64(options.rowStride)
             }
             t = validationStart
             while t + h <= last {
-                if let (b, y, bw) = row(&x, windows, t, target, &cache, scale, model.profile) {
+                if let (b, y, bw) = row(&x, windows, t, target, &cache, scale, model.profile, hinges) {
                     validationRows.append(x, target: scale.level(y) - b)
                     validationWatts.append((y, bw))
                 }
@@ -153,9 +161,8 @@ public struct BuiltinForecaster: Sendable, Codable {
             let coefficients = fitRows.fit(start: nil, iterations: options.iterations, epsilon: options.epsilon, ridge: options.ridge)
             var errModel = 0.0, errPersistence = 0.0
             for i in 0..<validationWatts.count {
-                var level = 0.0
-                for j in 0..<p { level += validationRows.rows[i * p + j] * coefficients[j] }
-                let b = validationRows.rows[i * p + 1]
+                let level = validationRows.predict(i, coefficients)
+                let b = validationRows.feature(i, 1)
                 let f = scale.watts(min(max(b + level, lo), hi))
                 errModel += abs(f - validationWatts[i].actual)
                 errPersistence += abs(validationWatts[i].persistence - validationWatts[i].actual)
@@ -170,7 +177,7 @@ public struct BuiltinForecaster: Sendable, Codable {
             // Refit with the validation days in, from the fitted coefficients (a few passes suffice).
             var t2 = validationStart + (phase % Int64(options.validationStride))
             while t2 + h <= last {
-                if let (b, y, _) = row(&x, windows, t2, target, &cache, scale, model.profile) {
+                if let (b, y, _) = row(&x, windows, t2, target, &cache, scale, model.profile, hinges) {
                     fitRows.append(x, target: scale.level(y) - b)
                 }
                 t2 += Int64(options.rowStride)
@@ -186,12 +193,12 @@ public struct BuiltinForecaster: Sendable, Codable {
     @inline(__always)
     private static func row<W: LevelWindows>(
         _ x: inout [Double], _ windows: W, _ t: Int64, _ target: ForecastTarget, _ cache: inout OffsetCache,
-        _ scale: LevelScale, _ profile: [Float]
+        _ scale: LevelScale, _ profile: [Float], _ hinges: (Double, Double)
     ) -> (b: Double, actual: Double, persistence: Double)? {
         guard let y = actual(windows, t, target) else { return nil }
         let offset = cache.offset(t)
         guard let b = Features.fill(&x, windows: windows, at: t, target: target, localNow: LocalTime(t + offset),
-                                    localOffset: offset, profile: profile, scale: scale),
+                                    localOffset: offset, profile: profile, scale: scale, hinges: hinges),
               let bw = windows.watts(t) else { return nil }
         return (b, y, bw)
     }
@@ -238,10 +245,12 @@ public struct BuiltinForecaster: Sendable, Codable {
         let scale = LevelScale(watts: options.scaleWatts)
         let offset = cache.offset(t)
         let local = LocalTime(t + offset)
+        let hinges = (scale.level(Features.hingeWatts.0), scale.level(Features.hingeWatts.1))
         for target in options.targets {
             guard let c = coefficients[target] else { emit(target, bw); continue }
             guard let b = Features.fill(&x, windows: windows, at: t, target: target, localNow: local,
-                                        localOffset: offset, profile: profile, scale: scale) else { continue }
+                                        localOffset: offset, profile: profile, scale: scale,
+                                        hinges: hinges) else { continue }
             var level = b
             for j in 0..<Features.count { level += x[j] * c[j] }
             emit(target, scale.watts(min(max(level, levelRange.lowerBound), levelRange.upperBound)))

@@ -19,6 +19,8 @@ protocol LevelWindows {
     var last: Int64 { get }
     /// Watts of `minute`, `nil` when missing or outside.
     func watts(_ minute: Int64) -> Double?
+    /// Level of `minute`, `nil` when missing or outside.
+    func level(_ minute: Int64) -> Double?
     /// Sum of the levels present in `from … to` (clipped to `first … last`) and how many were present.
     func window(_ from: Int64, _ to: Int64) -> (sum: Double, present: Int)
 }
@@ -64,6 +66,12 @@ struct PrefixWindows: LevelWindows {
         return v.isNaN ? nil : Double(v)
     }
 
+    @inline(__always) func level(_ minute: Int64) -> Double? {
+        guard minute >= first, minute <= last else { return nil }
+        let i = Int(minute - start)
+        return raw[i].isNaN ? nil : sums[i + 1] - sums[i]
+    }
+
     @inline(__always) func window(_ from: Int64, _ to: Int64) -> (sum: Double, present: Int) {
         let a = max(from, first), b = min(to, last)
         guard a <= b else { return (0, 0) }
@@ -91,6 +99,8 @@ struct SeriesWindows: LevelWindows {
         guard minute >= first, minute <= last else { return nil }
         return series.value(at: minute).map(Double.init)
     }
+
+    func level(_ minute: Int64) -> Double? { watts(minute).map(scale.level) }
 
     func window(_ from: Int64, _ to: Int64) -> (sum: Double, present: Int) {
         let a = max(from, first), b = min(to, last)

@@ -152,7 +152,19 @@ extension CLEMAPEdge.ForecastCommand {
                 let target: String
                 let model: String
                 let mae, rmse, wape, skill_mae: Double?
-                let count: Int
+
+                enum CodingKeys: String, CodingKey { case horizon_min, target, model, mae, rmse, wape, skill_mae }
+
+                /// Every key always present: a metric without forecasts is `null`, not left out.
+                func encode(to encoder: any Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(horizon_min, forKey: .horizon_min)
+                    try c.encode(target, forKey: .target)
+                    try c.encode(model, forKey: .model)
+                    for (key, value) in [(CodingKeys.mae, mae), (.rmse, rmse), (.wape, wape), (.skill_mae, skill_mae)] {
+                        if let value { try c.encode(value, forKey: key) } else { try c.encodeNil(forKey: key) }
+                    }
+                }
             }
             let rows_scored: Int
             let results: [Row]
@@ -161,8 +173,7 @@ extension CLEMAPEdge.ForecastCommand {
                 results = r.results.map {
                     Row(horizon_min: $0.target.horizonMinutes, target: $0.target.kind.rawValue, model: $0.model,
                         mae: JSONOutput.rounded($0.accuracy.mae, 3), rmse: JSONOutput.rounded($0.accuracy.rmse, 3),
-                        wape: JSONOutput.rounded($0.accuracy.wape, 5), skill_mae: JSONOutput.rounded($0.accuracy.skill, 5),
-                        count: $0.accuracy.count)
+                        wape: JSONOutput.rounded($0.accuracy.wape, 5), skill_mae: JSONOutput.rounded($0.accuracy.skill, 5))
                 }
             }
         }
