@@ -133,7 +133,7 @@ public struct MeterApp: Sendable {
             services.append(.init(service: ForecastService(
                 settings: configuration.forecast, hub: hub, openStore: openStore,
                 calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone), logger: logger,
-                loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.load)))
+                loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)))
         }
 
         var groupConfiguration = ServiceGroupConfiguration(

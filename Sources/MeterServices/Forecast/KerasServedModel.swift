@@ -14,7 +14,7 @@ public struct KerasServedModel: CheckedForecastModel {
     public var summary: String { "\(model.summary), window \(windowLength) min, forecasts \(target)" }
 
     /// Loads and checks the file's shape. - Throws: ``KerasModelError``, or ``KerasServedModel/Unsuitable``.
-    @Sendable public static func load(_ path: String) throws -> any CheckedForecastModel {
+    public static func load(_ path: String) throws -> KerasServedModel {
         let model = try KerasModel.load(contentsOf: path)
         guard model.featureCount == 1, let window = model.windowLength, window >= 1 else {
             throw Unsuitable(path: path, detail: "it takes \(model.featureCount) features over \(model.windowLength.map(String.init) ?? "an unspecified number of") steps",
@@ -28,6 +28,9 @@ public struct KerasServedModel: CheckedForecastModel {
         return KerasServedModel(model: model, target: target, windowLength: window)
     }
 
+    /// ``load(_:)`` as the service's model-file loader.
+    public static let loader: @Sendable (String) throws -> any CheckedForecastModel = { try load($0) }
+
     /// A model file the forecaster cannot serve, and why.
     public struct Unsuitable: Error, CustomStringConvertible {
         public var path: String, detail: String, remedy: String
@@ -35,9 +38,14 @@ public struct KerasServedModel: CheckedForecastModel {
     }
 
     public func forecast(history: MinuteSeries, at minute: Int64) -> [ForecastTarget: Double] {
+        forecast(history: history, at: minute, runner: model.makeRunner())
+    }
+
+    /// The forecast on a runner of the caller's (a replay reuses one for every minute).
+    public func forecast(history: MinuteSeries, at minute: Int64, runner: KerasRunner) -> [ForecastTarget: Double] {
         guard let window = history.consecutiveWindow(endingAt: minute, count: windowLength) else { return [:] }
-        let value = model.makeRunner().predict(window.map(Double.init))
-        return value.isFinite ? [target: value] : [:]
+        let value = runner.predict(window)
+        return value.isFinite ? [target: Double(value)] : [:]
     }
 
     /// Runs the model on every 5th minute of the last day held: every output must be finite; reports its MAE

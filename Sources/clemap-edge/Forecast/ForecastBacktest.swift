@@ -3,6 +3,8 @@
 import ArgumentParser
 import CZlib
 import Forecast
+import KerasModel
+import MeterServices
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -64,8 +66,17 @@ extension CLEMAPEdge.ForecastCommand {
                 .map { $0 >= 0 ? $0 / 60 : ($0 - 59) / 60 }
         }
 
-        /// The hook for models beyond the built-in ones (the Keras model): each is replayed beside them.
-        func extraModels() throws -> [Backtest.Model] { [] }
+        @Option(help: ArgumentHelp("A Keras model (.h5, .keras, .tar.gz) replayed beside the others as 'keras', on its target.", valueName: "file"))
+        var model: String?
+
+        /// Models beyond the built-in ones (the Keras model of --model), replayed beside them.
+        func extraModels() throws -> [Backtest.Model] {
+            guard let model else { return [] }
+            let served: KerasServedModel
+            do { served = try KerasServedModel.load(model) } catch { throw CLIError(description: "\(error)") }
+            let runner = served.model.makeRunner()
+            return [Backtest.Model(name: "keras") { history, minute in served.forecast(history: history, at: minute, runner: runner) }]
+        }
 
         func run() async throws {
             let data = try Self.read(csv: csv, timeColumn: timeColumn, powerColumn: powerColumn, scale: scale)
