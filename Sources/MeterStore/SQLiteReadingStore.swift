@@ -31,7 +31,10 @@ public enum InsertOutcome: Sendable, Hashable {
 /// GRDB's defaults: `synchronous = FULL` on the writer (GRDB sets NORMAL), readers' busy timeout 5 s like the
 /// writer's (GRDB: 10 s), foreign keys left off (SQLite's default; GRDB turns them on), and ``close()`` closes the
 /// readers and checkpoints (`TRUNCATE`) before it closes the writer, so the writer closes last and SQLite removes the
-/// `-wal` and `-shm` (GRDB's `close()` closes the writer first and leaves them: GRDB issue 739).
+/// `-wal` and `-shm` (GRDB's `close()` closes the writer first and leaves them: GRDB issue 739). Migrations go
+/// through GRDB's `DatabaseMigrator` (see `Schema`). GRDB's `DatabaseError` becomes a ``StoreError`` with the OS
+/// `errno` read through `sqlite3_system_errno` (which `DatabaseError` lacks), so a read-only filesystem, a full disk
+/// and an I/O error stay apart. GRDB's types never leave this module.
 ///
 /// ## Calling contract
 /// - One writer, many readers: the service's storage inserts; other tasks (HTTP API, exporter, forecaster) read.
@@ -94,7 +97,7 @@ public final class SQLiteReadingStore: ReadingStore {
     deinit { close() }
 
     /// Opens the file again, with every check of ``init(path:logger:)`` (including moving a damaged file aside),
-    /// then closes the old connection. For the service to retry after a transient error, e.g. once the
+    /// then closes the old pool. For the service to retry after a transient error, e.g. once the
     /// filesystem is writable again, or after ``close()``. On failure the store stays as it was.
     /// - Throws: ``StoreError``, as ``init(path:logger:)``.
     public func reopen() throws(StoreError) {
