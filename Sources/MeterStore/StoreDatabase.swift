@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
 internal import GRDB
-internal import GRDBSQLite
 
 /// A value of an SQLite column or parameter. A NaN `Double` is stored by SQLite as NULL.
 public enum SQLiteValue: Hashable, Sendable {
@@ -53,8 +52,8 @@ public struct StoreDatabase {
 }
 
 extension SQLiteValue {
-    /// GRDB's value for a parameter. An empty `.blob` cannot go through GRDB (it binds empty `Data` as NULL): see
-    /// ``GRDB/Statement/bind(_:)``.
+    /// GRDB's value for a parameter. An empty `.blob` stays a zero-length blob (a test checks it: SQLite stores a
+    /// blob bound with a NULL pointer as NULL).
     var databaseValue: DatabaseValue {
         switch self {
         case .integer(let v): v.databaseValue
@@ -78,14 +77,8 @@ extension SQLiteValue {
 }
 
 extension Statement {
-    /// Binds `values` to the parameters `1…`. GRDB binds an empty `Data` with a nil pointer, which SQLite stores as
-    /// NULL; an empty `.blob` is bound again here as a zero-length blob, so it reads back as bytes, not NULL.
-    /// The corresponding C function is `sqlite3_bind_zeroblob`.
+    /// Binds `values` to the parameters `1…`.
     func bind(_ values: [SQLiteValue]) throws {
         try setArguments(StatementArguments(values.map(\.databaseValue)))
-        for (index, value) in values.enumerated() where value == .blob([]) {
-            let code = sqlite3_bind_zeroblob(sqliteStatement, Int32(index + 1), 0)
-            precondition(code == SQLITE_OK, "sqlite3_bind_zeroblob parameter \(index + 1) of `\(sql)`: \(code) (a MeterStore bug)")
-        }
     }
 }

@@ -155,7 +155,7 @@ struct SpineStoreTests {
         #expect(try store.count() == 0 && store.conflicts().count == 1)
     }
 
-    /// Empty bytes read back as empty bytes, not NULL (GRDB alone would bind them as NULL).
+    /// Empty bytes read back as empty bytes, not NULL (SQLite stores a blob bound with a NULL pointer as NULL).
     func emptyBytesStayBytes() -> Bool {
         let feature = StoreSchema(feature: "packed", migrations: [StoreMigration("1 blobs", sql: "CREATE TABLE blobs (b BLOB)")])
         guard let store = try? SQLiteReadingStore(path: folder.file("empty.db"), logger: quietLogger, features: [feature]) else { return false }
