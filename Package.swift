@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // What Swift cannot import from <sys/timex.h>.
@@ -62,13 +63,15 @@ let package = Package(
             dependencies: ["ADE9000", "MeterReadings", "MeterGPIO", "MeterFiles", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // The system libsqlite3 (Debian libsqlite3-dev), confined to one module.
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        // The store: minute rows in SQLite (WAL, a writer and a pool of readers), per-feature migrations,
-        // retention that asks the features' claims, lifetime totals.
+        // The store: minute rows in SQLite through GRDB (the system libsqlite3 via GRDBSQLite; a DatabasePool in
+        // WAL: one writer, concurrent readers), per-feature migrations, retention that asks the features' claims,
+        // lifetime totals.
         .target(
             name: "MeterStore",
-            dependencies: ["ADE9000", "MeterReadings", "MeterFiles", "CSQLite", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ADE9000", "MeterReadings", "MeterFiles", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Calibration from reference measurements: the steps, wiring checks, the config rewrite.
@@ -152,7 +155,8 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterStoreTests",
-            dependencies: ["MeterStore", "MeterReadings", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["MeterStore", "MeterReadings", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
