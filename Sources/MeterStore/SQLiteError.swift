@@ -56,8 +56,8 @@ func capturingErrno<T>(_ db: Database, path: String, _ body: () throws -> T) thr
 /// ran on the writer outside our closures (the migrator). SQLite keeps a connection's errno until its next I/O error.
 func withWriterErrno(_ error: any Error, _ pool: DatabasePool) -> any Error {
     guard let error = error as? DatabaseError else { return error }
-    let errno = try? pool.writeWithoutTransaction { db in db.sqliteConnection.map { sqlite3_system_errno($0) } ?? 0 }
-    return SQLiteError(error, systemErrno: errno ?? 0, path: pool.path)
+    let errno = pool.writeWithoutTransaction { db in db.sqliteConnection.map { sqlite3_system_errno($0) } ?? 0 }
+    return SQLiteError(error, systemErrno: errno, path: pool.path)
 }
 
 extension String {
