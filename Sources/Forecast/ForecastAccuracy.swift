@@ -5,12 +5,20 @@
 public struct ForecastAccuracy: Sendable, Codable, Equatable {
     /// Forecasts scored.
     public private(set) var count = 0
-    private(set) var sumAbsoluteError = 0.0
-    private(set) var sumSquaredError = 0.0
-    private(set) var sumAbsoluteActual = 0.0
-    private(set) var sumAbsolutePersistenceError = 0.0
+    /// The sums, as the forecaster stores them (hourly, in `forecast_score`).
+    public private(set) var sumAbsoluteError = 0.0
+    public private(set) var sumSquaredError = 0.0
+    public private(set) var sumAbsoluteActual = 0.0
+    public private(set) var sumAbsolutePersistenceError = 0.0
 
     public init() {}
+
+    /// Sums read back from storage.
+    public init(count: Int, sumAbsoluteError: Double, sumSquaredError: Double, sumAbsoluteActual: Double,
+                sumAbsolutePersistenceError: Double) {
+        self.count = count; self.sumAbsoluteError = sumAbsoluteError; self.sumSquaredError = sumSquaredError
+        self.sumAbsoluteActual = sumAbsoluteActual; self.sumAbsolutePersistenceError = sumAbsolutePersistenceError
+    }
 
     /// Adds one forecast.
     /// - Parameters:

@@ -202,8 +202,8 @@ public struct MeterConfiguration: Sendable, Hashable {
             forecast.modelPath = Self.resolve(model, relativeTo: document.source)
         }
         forecast.trainEveryHours = hours("train_every_hours", 1...168, defaults.trainEveryHours)
-        forecast.historyDays = hours("history_days", 8...365, defaults.historyDays)
-        forecast.minTrainingDays = hours("min_training_days", 1...60, defaults.minTrainingDays)
+        forecast.historyDays = hours("history_days", 8...730, defaults.historyDays)
+        forecast.minTrainingDays = hours("min_training_days", 1...365, defaults.minTrainingDays)
         forecast.scoreWindowHours = hours("score_window_hours", 1...720, defaults.scoreWindowHours)
         forecast.driftSkillBelow = r.double(f, "drift_skill_below", range: -1...1, example: "0.0") ?? defaults.driftSkillBelow
         forecast.driftForHours = hours("drift_for_hours", 1...720, defaults.driftForHours)

@@ -42,7 +42,7 @@ import Testing
             Issue.record("accepted")
         } catch {
             let text = error.description
-            #expect(text.contains("[FORECAST] history_days") && text.contains("8…365"), "\(text)")
+            #expect(text.contains("[FORECAST] history_days") && text.contains("8…730"), "\(text)")
             #expect(text.contains("[FORECAST] drift_skill_below") && text.contains("not a number"), "\(text)")
             #expect(text.contains("[FORECAST] enabled") && text.contains("write enabled = true or enabled = false"), "\(text)")
         }

@@ -50,8 +50,8 @@ import Testing
     }
 
     @Test func theDriftRuleNeedsTheWholeSpanBelowTheLevelAndEnoughForecasts() {
-        func hour(_ h: Int64, skill: Double, count: Int = 60) -> (hour: Int64, sums: ForecastTables.Sums) {
-            var s = ForecastTables.Sums()
+        func hour(_ h: Int64, skill: Double, count: Int = 60) -> (hour: Int64, sums: ForecastAccuracy) {
+            var s = ForecastAccuracy()
             // persistence error 100 W per forecast; the model's is 100·(1 − skill).
             for _ in 0..<count { s.add(forecast: 1000 + 100 * (1 - skill), actual: 1000, persistence: 1100) }
             return (h, s)
@@ -73,7 +73,7 @@ import Testing
         defer { store.close() }
         var day = [Float](repeating: .nan, count: 1440)
         day[0] = 812.5; day[1439] = -3.25
-        var a = ForecastTables.Sums(), b = ForecastTables.Sums()
+        var a = ForecastAccuracy(), b = ForecastAccuracy()
         a.add(forecast: 110, actual: 100, persistence: 120)
         b.add(forecast: 70, actual: 100, persistence: 100)
         let key = ForecastTables.ScoreKey(model: "builtin", horizonMinutes: 60, kind: "value")

@@ -94,3 +94,57 @@ import Testing
                          energy: Array(repeating: .zero, count: 3), samples: 60, flags: [], temperature: 40, inputB: nil)
     }
 }
+
+/// A Keras file named by `[FORECAST] model`: checked on recent history before it is served, refused with the reason
+/// when it cannot serve, the one served before kept for rollback.
+@Suite struct ForecastModelFileTests {
+    let epoch = 1_795_000_020.0
+    static let fixtures = Fixtures.repositoryRoot + "/Tests/KerasModelTests/Fixtures/"
+
+    func events(_ rig: ServiceRig) throws -> [ForecastTables.Event] {
+        let store = try SQLiteReadingStore(path: rig.dbPath, logger: quietLogger, features: [ForecastTables.schema])
+        defer { store.close() }
+        return try store.read("events") { db throws(StoreError) in try ForecastTables.events(limit: 20, in: db) }
+    }
+
+    func forecasts(_ rig: ServiceRig, model: String) throws -> [ForecastTables.Row] {
+        let store = try SQLiteReadingStore(path: rig.dbPath, logger: quietLogger, features: [ForecastTables.schema])
+        defer { store.close() }
+        return try store.read("forecasts") { db throws(StoreError) in try ForecastTables.forecasts(issuedFrom: 0, to: .max, in: db) }
+            .filter { $0.model == model }
+    }
+
+    @Test func aModelIsServedOnceItsCheckPassesAndThePreviousOneIsKept() async throws {
+        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 10, angle: 0), clock: VirtualClock(wall: epoch))
+        let model = rig.folder.file("model.h5")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "lstm_relu_k3.h5", toPath: model)
+        try await rig.makeApp(seconds: 20 * 60) { $0.forecast.modelPath = model }.run()
+        // Checked as soon as 10 consecutive minutes were held, then served every minute, on its target (value+1).
+        let loaded = try #require(try events(rig).first { $0.kind == "model_loaded" })
+        #expect(loaded.detail.contains("LSTM(32, relu)") && loaded.detail.contains("outputs finite"), "\(loaded.detail)")
+        let keras = try forecasts(rig, model: "keras")
+        #expect(keras.count >= 9 && keras.allSatisfy { $0.horizonMinutes == 1 && $0.kind == "value" && $0.value.isFinite })
+        #expect(keras.dropLast().allSatisfy { $0.actual != nil }, "scored when the next minute arrived")
+
+        // A different model replaces it at the next start; the one served before is kept beside the file.
+        try FileManager.default.removeItem(atPath: model)
+        try FileManager.default.copyItem(atPath: Self.fixtures + "lstm_stack_k3.h5", toPath: model)
+        let later = ServiceRig(scenario: .balanced(voltage: 230, current: 10, angle: 0), clock: VirtualClock(wall: epoch + 1200), folder: rig.folder)
+        try await later.makeApp(seconds: 5 * 60) { $0.forecast.modelPath = model }.run()
+        let swapped = try events(later).filter { $0.kind == "model_loaded" }
+        #expect(swapped.count == 2 && swapped[0].detail.contains("kept as \(model).previous"), "\(swapped)")
+        #expect(FileManager.default.contentsEqual(atPath: model + ".previous", andPath: Self.fixtures + "lstm_relu_k3.h5"))
+    }
+
+    @Test func theOriginalNaNModelIsRefusedAndTheBaselinesGoOn() async throws {
+        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 10, angle: 0), clock: VirtualClock(wall: epoch))
+        let model = rig.folder.file("model.tar")
+        try FileManager.default.copyItem(atPath: Self.fixtures + "nan_model.tar", toPath: model)
+        try await rig.makeApp(seconds: 15 * 60) { $0.forecast.modelPath = model }.run()
+        let rejected = try events(rig).filter { $0.kind == "model_rejected" }
+        #expect(rejected.count == 1, "refused once, not again every hour or minute")
+        #expect(rejected.first?.detail.contains("the model's weights contain NaN: the training diverged") == true, "\(rejected)")
+        #expect(try forecasts(rig, model: "keras").isEmpty)
+        #expect(try forecasts(rig, model: "persistence").count == 15 * ForecastTarget.all.count)
+    }
+}

@@ -21,7 +21,7 @@ public struct ForecastEngine: Sendable {
         /// Forecasts whose actual arrived: (issued, horizon, kind, actual).
         public var actuals: [(issued: Int64, horizonMinutes: Int, kind: String, actual: Double)] = []
         /// Score sums to add, for the hour of this minute.
-        public var scores: [ForecastTables.ScoreKey: ForecastTables.Sums] = [:]
+        public var scores: [ForecastTables.ScoreKey: ForecastAccuracy] = [:]
     }
 
     public private(set) var history: MinuteSeries
@@ -52,7 +52,7 @@ public struct ForecastEngine: Sendable {
             for (model, forecasts) in issued {
                 guard let forecast = forecasts[target] else { continue }
                 step.scores[ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kindName),
-                            default: ForecastTables.Sums()].add(forecast: forecast, actual: actual, persistence: persistence)
+                            default: ForecastAccuracy()].add(forecast: forecast, actual: actual, persistence: persistence)
             }
         }
         pending = pending.filter { $0.key > minute - Int64(Self.longest) }

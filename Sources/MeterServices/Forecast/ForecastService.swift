@@ -43,7 +43,8 @@ public final class ForecastService: Service {
         var store: (any ReadingStore)?
         var engine = ForecastEngine(history: MinuteSeries(capacityMinutes: settings.historyDays * 1440))
         var builtin: BuiltinForecaster?
-        var modelFile: (model: any CheckedForecastModel, stamp: FileStamp, bytes: [UInt8])?
+        var modelFile: (model: any CheckedForecastModel, stamp: FileStamp)?
+        var modelCheckWaits = true
         var training: Task<Void, Never>?
         var lastTrainingMinute: Int64?
         var savedHistoryThrough: Int64 = .min
@@ -117,14 +118,21 @@ public final class ForecastService: Service {
                     serve()
                 }
                 checkDrift(store, now: row.time, models: engine.models.map(\.name), lastDrift: &lastDrift)
-                switch checkModelFile(current: triedStamp, history: engine.history, at: minute, store: store, previous: modelFile?.bytes) {
+            }
+            // The model file: looked at hourly for a change, and every minute while it waits for history to be
+            // checked on.
+            if row.time % 3600 < 60 || modelCheckWaits {
+                modelCheckWaits = false
+                switch checkModelFile(current: triedStamp, history: engine.history, at: minute, store: store) {
                 case .loaded(let file):
                     modelFile = file
                     triedStamp = file.stamp
                     serve()
                 case .refused(let stamp):
                     triedStamp = stamp
-                case .unchanged, .notYet:
+                case .notYet:
+                    modelCheckWaits = true
+                case .unchanged:
                     break
                 }
             }
@@ -236,28 +244,43 @@ public final class ForecastService: Service {
     private enum ModelFileCheck {
         case unchanged, notYet
         case refused(FileStamp)
-        case loaded((model: any CheckedForecastModel, stamp: FileStamp, bytes: [UInt8]))
+        case loaded((model: any CheckedForecastModel, stamp: FileStamp))
     }
 
-    private func checkModelFile(current: FileStamp?, history: MinuteSeries, at minute: Int64, store: any ReadingStore,
-                                previous: [UInt8]?) -> ModelFileCheck {
+    /// Loads `[FORECAST] model` when it is new or changed and checks it on recent history; only a model that
+    /// passes is returned (and served). The bytes of the model served are kept in `forecast_model` (`keras`): when a
+    /// different file passes, those of the one before are written to `<model>.previous`, so that copying it back
+    /// rolls back.
+    private func checkModelFile(current: FileStamp?, history: MinuteSeries, at minute: Int64, store: any ReadingStore) -> ModelFileCheck {
         guard let path = settings.modelPath, let loadModelFile else { return .unchanged }
         guard let stamp = FileStamp(path), stamp != current else { return .unchanged }
+        let time = (minute + 1) * 60
         func record(_ kind: String, _ detail: String) {
             try? store.write("cannot record a model event") { db throws(StoreError) in
-                try ForecastTables.record(.init(time: (minute + 1) * 60, kind: kind, model: "keras", detail: detail), in: db)
+                try ForecastTables.record(.init(time: time, kind: kind, model: "keras", detail: detail), in: db)
             }
         }
         do {
+            guard let bytes = AtomicFile.read(path) else { return .notYet }
             let model = try loadModelFile(path)
             let check = try model.check(history: history, at: minute)
-            guard let bytes = AtomicFile.read(path) else { return .notYet }
-            if let previous, previous != bytes {
-                try? AtomicFile.write(previous, to: path + ".previous", mode: 0o640)
+            let encoded = Data(bytes).base64EncodedString()
+            let previous = try store.read("cannot read the served model") { db throws(StoreError) in try ForecastTables.model(name: "keras", in: db) }
+            var kept = ""
+            if let previous, previous.state != encoded, let old = Data(base64Encoded: previous.state) {
+                do {
+                    try AtomicFile.write(Array(old), to: path + ".previous", mode: 0o640)
+                    kept = "; the model served before is kept as \(path).previous"
+                } catch {
+                    logger.warning("forecast: the previous model could not be kept", metadata: ["error": "\(error)"])
+                }
+            }
+            try store.write("cannot store the served model") { db throws(StoreError) in
+                try ForecastTables.saveModel(name: "keras", trainedAt: time, state: encoded, in: db)
             }
             logger.notice("forecast: model file loaded", metadata: ["path": "\(path)", "model": "\(model.summary)", "check": "\(check)"])
-            record("model_loaded", "\(path): \(model.summary); \(check)" + (previous == nil ? "" : "; the previous file is kept as \(path).previous"))
-            return .loaded((model, stamp, bytes))
+            record("model_loaded", "\(path): \(model.summary); \(check)\(kept)")
+            return .loaded((model, stamp))
         } catch let error as NotYetCheckable {
             logger.info("forecast: model file not served yet", metadata: ["path": "\(path)", "reason": "\(error)"])
             return .notYet
@@ -353,13 +376,13 @@ public struct DriftRule: Sendable {
     public init(window: Int, span: Int, level: Double) { self.window = window; self.span = span; self.level = level }
 
     /// The latest rolling skill when drifted, nil when not.
-    public func drifted(hourly: [(hour: Int64, sums: ForecastTables.Sums)], now: Int64) -> Double? {
-        var byHour: [Int64: ForecastTables.Sums] = [:]
+    public func drifted(hourly: [(hour: Int64, sums: ForecastAccuracy)], now: Int64) -> Double? {
+        var byHour: [Int64: ForecastAccuracy] = [:]
         for entry in hourly { byHour[entry.hour] = entry.sums }
         var latest: Double?
         for end in (now - Int64(span) + 1)...now {
-            var sums = ForecastTables.Sums()
-            for hour in (end - Int64(window) + 1)...end { if let s = byHour[hour] { sums.add(s) } }
+            var sums = ForecastAccuracy()
+            for hour in (end - Int64(window) + 1)...end { if let s = byHour[hour] { sums.merge(s) } }
             guard sums.count >= window * 30, sums.skill < level else { return nil }
             latest = latest ?? sums.skill
             if end == now { latest = sums.skill }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+public import Forecast
 public import MeterStore
 
 /// The forecaster's tables, its own migrations (feature `forecast`), and every query on them. The HTTP API and
@@ -168,30 +169,6 @@ public enum ForecastTables {
 
     // MARK: - Scores (hourly sums; rolling windows add them up)
 
-    /// The sums of one model × target over some forecasts.
-    public struct Sums: Sendable, Hashable {
-        public var count = 0
-        public var sumAbs = 0.0, sumSquares = 0.0, sumActualAbs = 0.0, sumAbsPersistence = 0.0
-        public init() {}
-        public mutating func add(forecast: Double, actual: Double, persistence: Double) {
-            count += 1
-            sumAbs += abs(forecast - actual); sumSquares += (forecast - actual) * (forecast - actual)
-            sumActualAbs += abs(actual); sumAbsPersistence += abs(persistence - actual)
-        }
-        public mutating func add(_ other: Sums) {
-            count += other.count; sumAbs += other.sumAbs; sumSquares += other.sumSquares
-            sumActualAbs += other.sumActualAbs; sumAbsPersistence += other.sumAbsPersistence
-        }
-        /// W.
-        public var mae: Double { count > 0 ? sumAbs / Double(count) : .nan }
-        /// W.
-        public var rmse: Double { count > 0 ? (sumSquares / Double(count)).squareRoot() : .nan }
-        /// Σ|error| / Σ|actual|.
-        public var wape: Double { sumActualAbs > 0 ? sumAbs / sumActualAbs : .nan }
-        /// 1 − MAE / MAE of persistence on the same forecasts.
-        public var skill: Double { sumAbsPersistence > 0 ? 1 - sumAbs / sumAbsPersistence : .nan }
-    }
-
     /// Scores keyed by model, horizon and kind.
     public struct ScoreKey: Sendable, Hashable, Comparable {
         public var model: String
@@ -206,7 +183,7 @@ public enum ForecastTables {
         }
     }
 
-    public static func addScores(_ sums: [ScoreKey: Sums], hour: Int64, in db: StoreDatabase) throws(StoreError) {
+    public static func addScores(_ sums: [ScoreKey: ForecastAccuracy], hour: Int64, in db: StoreDatabase) throws(StoreError) {
         for (key, s) in sums where s.count > 0 {
             try db.execute("""
                 INSERT INTO forecast_score (hour, model, horizon_min, kind, count, sum_abs, sum_sq, sum_actual_abs, sum_abs_persistence)
@@ -216,36 +193,37 @@ public enum ForecastTables {
                     sum_actual_abs = sum_actual_abs + excluded.sum_actual_abs,
                     sum_abs_persistence = sum_abs_persistence + excluded.sum_abs_persistence
                 """, [.integer(hour), .text(key.model), .integer(Int64(key.horizonMinutes)), .text(key.kind), .integer(Int64(s.count)),
-                      .real(s.sumAbs), .real(s.sumSquares), .real(s.sumActualAbs), .real(s.sumAbsPersistence)])
+                      .real(s.sumAbsoluteError), .real(s.sumSquaredError), .real(s.sumAbsoluteActual), .real(s.sumAbsolutePersistenceError)])
         }
     }
 
     /// The rolling scores over the hours `from <= hour < to` (Unix seconds, rounded down to hours).
-    public static func scores(from: Int64, to: Int64, in db: StoreDatabase) throws(StoreError) -> [ScoreKey: Sums] {
-        var result: [ScoreKey: Sums] = [:]
+    public static func scores(from: Int64, to: Int64, in db: StoreDatabase) throws(StoreError) -> [ScoreKey: ForecastAccuracy] {
+        var result: [ScoreKey: ForecastAccuracy] = [:]
         for v in try db.query("""
             SELECT model, horizon_min, kind, SUM(count), SUM(sum_abs), SUM(sum_sq), SUM(sum_actual_abs), SUM(sum_abs_persistence)
             FROM forecast_score WHERE hour >= ? AND hour < ? GROUP BY model, horizon_min, kind
             """, [.integer(from / 3600), .integer(to / 3600 + (to % 3600 == 0 ? 0 : 1))]) {
-            var s = Sums()
-            s.count = Int(v[3].int); s.sumAbs = v[4].double ?? 0; s.sumSquares = v[5].double ?? 0
-            s.sumActualAbs = v[6].double ?? 0; s.sumAbsPersistence = v[7].double ?? 0
-            result[ScoreKey(model: v[0].string, horizonMinutes: Int(v[1].int), kind: v[2].string)] = s
+            result[ScoreKey(model: v[0].string, horizonMinutes: Int(v[1].int), kind: v[2].string)] = accuracy(v[3...])
         }
         return result
     }
 
     /// The hourly sums of one model × target with `hour >= from / 3600`, by hour.
-    public static func hourlyScores(_ key: ScoreKey, from: Int64, in db: StoreDatabase) throws(StoreError) -> [(hour: Int64, sums: Sums)] {
+    public static func hourlyScores(_ key: ScoreKey, from: Int64, in db: StoreDatabase) throws(StoreError) -> [(hour: Int64, sums: ForecastAccuracy)] {
         try db.query("""
             SELECT hour, count, sum_abs, sum_sq, sum_actual_abs, sum_abs_persistence FROM forecast_score
             WHERE model = ? AND horizon_min = ? AND kind = ? AND hour >= ? ORDER BY hour
             """, [.text(key.model), .integer(Int64(key.horizonMinutes)), .text(key.kind), .integer(from / 3600)]).map { v in
-            var s = Sums()
-            s.count = Int(v[1].int); s.sumAbs = v[2].double ?? 0; s.sumSquares = v[3].double ?? 0
-            s.sumActualAbs = v[4].double ?? 0; s.sumAbsPersistence = v[5].double ?? 0
-            return (v[0].int, s)
+            (v[0].int, accuracy(v[1...]))
         }
+    }
+
+    /// count, sum_abs, sum_sq, sum_actual_abs, sum_abs_persistence.
+    private static func accuracy(_ v: ArraySlice<SQLiteValue>) -> ForecastAccuracy {
+        let i = v.startIndex
+        return ForecastAccuracy(count: Int(v[i].int), sumAbsoluteError: v[i + 1].double ?? 0, sumSquaredError: v[i + 2].double ?? 0,
+                                sumAbsoluteActual: v[i + 3].double ?? 0, sumAbsolutePersistenceError: v[i + 4].double ?? 0)
     }
 
     // MARK: - Events and export requests
