@@ -21,6 +21,7 @@
 #   BENCH_SKIP_BUILD=1 measure the binary already built (e.g. while the tree does not compile)
 #   BENCH_NO_PERF=1    skip the perf profile (simulator share)
 #   BENCH_KEEP=1       keep the work folder (databases, logs, perf.data)
+#   BENCH_CONFIG       the config.ini to run with                                       [calibration/config.ini]
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -31,7 +32,7 @@ SCRATCH=${BENCH_SCRATCH:-.build-bench}
 PERF_HZ=${BENCH_PERF_HZ:-49}
 DURATION=${BENCH_DURATION:-86400}  # one simulated day (shorter only for a smoke test of the script)
 INTERVAL=60                     # gathering_interval_sec in calibration/config.ini
-CONFIG=$ROOT/calibration/config.ini
+CONFIG=${BENCH_CONFIG:-$ROOT/calibration/config.ini}
 SCENARIO=$ROOT/scenarios/home-day.json
 EXPECTED_ROWS=$((DURATION / INTERVAL))
 EXPECTED_SAMPLES=$((DURATION + 1))   # ticks 0 … 86,400; the last one opens a 1-sample interval that is not stored

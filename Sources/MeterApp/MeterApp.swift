@@ -116,11 +116,17 @@ public struct MeterApp: Sendable {
             notifier: options.notifier, logger: logger)
 
         let restart = RestartRequest()
+        // Storage first: it starts first and stops last, after the sampler's final row. The features come next,
+        // so they too stop after the sampler and see every row; each is one line, behind its config.ini section.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            // Storage first: it starts first and stops last, after the sampler's final row.
             .init(service: storage, successTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        if configuration.forecast.enabled {
+            services.append(.init(service: ForecastService(
+                settings: configuration.forecast, hub: hub, calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone),
+                logger: logger, loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)))
+        }
+        services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {
             services.append(.init(service: ConfigReloadService(configuration: configuration, meter: meter, logger: logger)))
         }
@@ -128,14 +134,6 @@ public struct MeterApp: Sendable {
             services.append(.init(service: BoardService(board: board, clock: gpioClock, health: hub.health, logger: logger,
                                                         requestRestart: { restart.request() })))
         }
-        // Features: one line each, behind its config.ini section. Listed after the sampler, they stop before it.
-        if configuration.forecast.enabled {
-            services.append(.init(service: ForecastService(
-                settings: configuration.forecast, hub: hub, openStore: openStore,
-                calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone), logger: logger,
-                loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)))
-        }
-
         var groupConfiguration = ServiceGroupConfiguration(
             services: services, gracefulShutdownSignals: options.handleSignals ? [.sigterm, .sigint] : [], logger: logger)
         // Below systemd's TimeoutStopSec (30 s).

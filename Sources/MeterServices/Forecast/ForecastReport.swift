@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-public import Forecast
+import Forecast
 public import Logging
 public import MeterConfig
 import MeterReadings

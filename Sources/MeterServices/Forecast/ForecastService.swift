@@ -14,12 +14,13 @@ public import Synchronization
 /// built-in model on its schedule on a thread of its own, watches a Keras model file, and records drift.
 ///
 /// It reads rows from a bounded subscription (a day of rows): if it ever falls that far behind, it loses its own
-/// rows, visibly, and never slows sampling or storage. It writes only its own tables, through its own
-/// connection, one short transaction a minute.
+/// rows, visibly, and never slows sampling or storage. It writes only its own tables, one short transaction a
+/// minute, on the store the storage service has open (``LiveHub/store``); while there is none, it keeps its history
+/// in memory and says so once. Listed before the sampler in the group, it sees every row, the last one included.
 public final class ForecastService: Service {
     private let settings: ForecastSettings
     private let rows: AsyncStream<MinuteRow>
-    private let openStore: @Sendable () throws -> any ReadingStore
+    private let sharedStore: SharedStore
     private let calendar: ForecastCalendar
     private let logger: Logger
     private let loadModelFile: (@Sendable (String) throws -> any CheckedForecastModel)?
@@ -30,17 +31,17 @@ public final class ForecastService: Service {
 
     /// - Parameters:
     ///   - loadModelFile: loads `[FORECAST] model` (a Keras file); nil when none is configured.
-    public init(settings: ForecastSettings, hub: LiveHub, openStore: @escaping @Sendable () throws -> any ReadingStore,
-                calendar: ForecastCalendar, logger: Logger,
+    public init(settings: ForecastSettings, hub: LiveHub, calendar: ForecastCalendar, logger: Logger,
                 loadModelFile: (@Sendable (String) throws -> any CheckedForecastModel)? = nil) {
         self.settings = settings
         self.rows = hub.rows.subscribe("forecast", buffer: .newest(1440))
-        self.openStore = openStore; self.calendar = calendar; self.logger = logger
+        self.sharedStore = hub.store; self.calendar = calendar; self.logger = logger
         self.loadModelFile = loadModelFile
     }
 
     public func run() async throws {
-        var store: (any ReadingStore)?
+        var restored = false
+        var faults = FaultGate(logger: logger)
         var engine = ForecastEngine(history: MinuteSeries(capacityMinutes: settings.historyDays * 1440))
         var builtin: BuiltinForecaster?
         var modelFile: (model: any CheckedForecastModel, stamp: FileStamp)?
@@ -50,7 +51,6 @@ public final class ForecastService: Service {
         var savedHistoryThrough: Int64 = .min
         var lastHourlyWork: Int64 = .min
         var lastDrift: [String: Int64] = [:]
-        var storeFaultLogged = false
         var triedStamp: FileStamp?
 
         func serve() {
@@ -66,19 +66,12 @@ public final class ForecastService: Service {
 
         for await row in rows {
             let minute = row.time / 60
-            if store == nil {
-                do {
-                    let opened = try openStore()
-                    store = opened
-                    if storeFaultLogged { logger.notice("forecast: the database is back") }
-                    storeFaultLogged = false
-                    builtin = restore(opened, into: &engine, upTo: minute)
-                    lastTrainingMinute = builtin.map { $0.trainedAt }
-                    serve()
-                } catch {
-                    if !storeFaultLogged { logger.warning("forecast: cannot open the database; forecasting waits for it", metadata: ["error": "\(error)"]) }
-                    storeFaultLogged = true
-                }
+            let store = sharedStore.current
+            if let store, !restored {
+                restored = true
+                builtin = restore(store, into: &engine, upTo: minute)
+                lastTrainingMinute = builtin.map { $0.trainedAt }
+                serve()
             }
 
             let usable = !row.flags.contains(.unsynchronised) && row.durationSeconds >= 30
@@ -92,7 +85,10 @@ public final class ForecastService: Service {
                 serve()
             }
 
-            guard let store else { continue }
+            guard let store else {
+                faults.failed("the database is not open (the storage service says why); forecasts are kept in memory only")
+                continue
+            }
             do {
                 try store.write("cannot store the forecasts") { db throws(StoreError) in
                     try ForecastTables.insert(step.forecasts, into: db)
@@ -101,14 +97,16 @@ public final class ForecastService: Service {
                     }
                     try ForecastTables.addScores(step.scores, hour: row.time / 3600, in: db)
                 }
+                faults.succeeded()
             } catch {
-                logger.warning("forecast: forecasts not stored", metadata: ["error": "\(error)"])
+                faults.failed("forecasts not stored: \(error)")
+                continue
             }
 
             // Hourly: history to its table, old forecasts out, drift.
             if row.time / 3600 != lastHourlyWork {
                 lastHourlyWork = row.time / 3600
-                savedHistoryThrough = saveHistory(engine.history, store, from: savedHistoryThrough)
+                savedHistoryThrough = saveHistory(engine.history, store, from: savedHistoryThrough, faults: &faults)
                 prune(store, now: row.time)
                 // A model trained on demand (`clemap-edge forecast train`) is taken when newer.
                 if training == nil, let stored = try? ForecastRestore.storedBuiltin(store, logger: logger),
@@ -146,10 +144,8 @@ public final class ForecastService: Service {
             }
         }
         if let task = training { await task.value }
-        if let store {
-            _ = saveHistory(engine.history, store, from: savedHistoryThrough)
-            store.close()
-        }
+        // The storage service closes the store after its last row; if it still is open, keep today's history.
+        if let store = sharedStore.current { _ = saveHistory(engine.history, store, from: savedHistoryThrough, faults: &faults) }
         logger.info("forecast stopped")
         try? await gracefulShutdown()
     }
@@ -190,7 +186,7 @@ public final class ForecastService: Service {
     // MARK: - Hourly work
 
     /// Writes the days from the one holding `from` to the newest. - Returns: the newest minute written.
-    private func saveHistory(_ history: MinuteSeries, _ store: any ReadingStore, from: Int64) -> Int64 {
+    private func saveHistory(_ history: MinuteSeries, _ store: any ReadingStore, from: Int64, faults: inout FaultGate) -> Int64 {
         guard let first = history.firstMinute, let last = history.lastMinute else { return from }
         let startDay = max(first / 1440, from == .min ? first / 1440 : from / 1440)
         do {
@@ -202,7 +198,7 @@ public final class ForecastService: Service {
             }
             return last
         } catch {
-            logger.warning("forecast: history not stored (it is rebuilt from meter_data at the next start)", metadata: ["error": "\(error)"])
+            faults.failed("history not stored (it is rebuilt from meter_data at the next start): \(error)")
             return from
         }
     }
@@ -342,6 +338,23 @@ public enum ForecastRestore {
             try ForecastTables.saveModel(name: "builtin", trainedAt: (model.trainedAt + 1) * 60, state: String(decoding: data, as: UTF8.self), in: db)
             try ForecastTables.record(.init(time: (model.trainedAt + 1) * 60, kind: "trained", model: "builtin", detail: detail), in: db)
         }
+    }
+}
+
+/// A fault of the forecaster's writes, logged once when it starts and once when it ends (never once a minute).
+struct FaultGate {
+    let logger: Logger
+    private(set) var failing = false
+    init(logger: Logger) { self.logger = logger }
+    mutating func failed(_ why: String) {
+        guard !failing else { return }
+        failing = true
+        logger.warning("forecast: not storing until the database takes writes again", metadata: ["reason": "\(why)"])
+    }
+    mutating func succeeded() {
+        guard failing else { return }
+        failing = false
+        logger.notice("forecast: storing again")
     }
 }
 

@@ -17,6 +17,7 @@ import Synchronization
 /// ## Topics
 /// - Now: ``latest``, ``latestRow``, ``health``
 /// - Streams: ``readings``, ``rows``
+/// - The features' tables: ``store``
 public final class LiveHub: Sendable {
     /// What is wrong right now (LED, status).
     public let health: ServiceHealth
@@ -24,6 +25,8 @@ public final class LiveHub: Sendable {
     public let readings: Broadcast<Reading>
     /// Every final row, in order.
     public let rows: Broadcast<MinuteRow>
+    /// The database the storage service has open, for the features' own tables.
+    public let store = SharedStore()
 
     private struct Latest { var reading: Reading?; var row: MinuteRow? }
     private let latestValues = Mutex(Latest())

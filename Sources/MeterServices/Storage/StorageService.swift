@@ -65,10 +65,12 @@ public final class StorageService: Service {
         var spillImported = false
 
         if writer.open() { spillImported = importSpill(&writer) }
+        hub.store.set(writer.store)
         for await row in rows {
             writer.append([row])
             if writer.store == nil, writer.open() { spillImported = importSpill(&writer) }
             stored += writer.drain()
+            hub.store.set(writer.store)
             if !spillImported, writer.store != nil { spillImported = importSpill(&writer) }
             hub.health.set(.storageFault, writer.backlogCount > 0)
             if stored > 0, stored % 60 == 0 { applyRetention(writer.store) }
@@ -90,11 +92,13 @@ public final class StorageService: Service {
                                 metadata: ["rows": "\(writer.backlogCount)", "error": "\(error)"])
             }
         }
+        // The group shuts services down in reverse order and counts one that returns before its turn as a
+        // failure: having written everything, wait for ours. The features, listed after the storage, stop first:
+        // the store stays open for their last writes until then.
+        try? await gracefulShutdown()
+        hub.store.set(nil)
         writer.close()
         logger.info("storage stopped", metadata: ["rows.stored": "\(stored)"])
-        // The group shuts services down in reverse order and counts one that returns before its turn as a
-        // failure: having written everything, wait for ours.
-        try? await gracefulShutdown()
         if let lost { throw lost }
     }
 
