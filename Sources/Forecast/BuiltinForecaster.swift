@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-internal import Foundation
+internal import FoundationEssentials
 
 /// How the built-in forecaster is trained. The defaults are the ones the backtest on the development data
 /// was run with (see `Sources/Forecast/README.md`).

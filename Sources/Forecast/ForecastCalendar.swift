@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import Foundation
+public import FoundationEssentials
+// Named zones (Europe/Zurich) and their daylight-saving rules: the ICU-backed TimeZone, without all of Foundation.
+import FoundationInternationalization
 
 /// Local time of a Unix minute: the minute of the day and the weekday, in the installation's time zone.
 /// The daily rhythm of a household follows local time, so the profile and the time features use it.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// The model works on the level `asinh(watts / scale)`: close to `log` above a few hundred watts (household
 /// load is multiplicative: a kettle adds as much to 300 W as to 3 kW, relatively less), linear through zero,

@@ -3,7 +3,7 @@
 import ADE9000
 import ADE9000Sim
 import Forecast
-public import Foundation
+public import FoundationEssentials
 import MeterCalibration
 public import Logging
 public import MeterClock

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import Foundation
+import FoundationEssentials
 internal import GRDB
 
 /// A value of an SQLite column or parameter. A NaN `Double` is stored by SQLite as NULL.

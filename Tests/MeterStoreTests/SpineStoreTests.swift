@@ -91,7 +91,7 @@ struct SpineStoreTests {
             StoreMigration("2 attempts", sql: "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0"),
         ])
         let store = try SQLiteReadingStore(path: path, logger: quietLogger, features: [v2])
-        try store.write("queue an hour") { db throws(StoreError) in try db.execute("INSERT INTO outbox (hour) VALUES (?)", [.integer(7)]) }
+        _ = try store.write("queue an hour") { db throws(StoreError) in try db.execute("INSERT INTO outbox (hour) VALUES (?)", [.integer(7)]) }
         #expect(try store.read("read the outbox") { db throws(StoreError) in try db.query("SELECT hour, attempts FROM outbox") }
                 == [[.integer(7), .integer(0)]])
         store.close()

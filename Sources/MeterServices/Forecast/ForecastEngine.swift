@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 public import Forecast
-public import MeterStore
+import MeterStore
 
 /// A model the service serves beside the baselines: the built-in one, or a Keras file.
 public protocol ServedForecastModel: Sendable {

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-import Foundation
+import Dispatch
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Forecast
 public import Logging
 public import MeterConfig
@@ -115,7 +119,11 @@ public final class ForecastService: Service {
                     lastTrainingMinute = stored.trainedAt
                     serve()
                 }
-                checkDrift(store, now: row.time, models: engine.models.map(\.name), lastDrift: &lastDrift)
+                // The targets each model serves itself: where the built-in model serves persistence, it cannot drift.
+                let served = engine.models.map { model in
+                    (model.name, ForecastTarget.all.filter { model.name != "builtin" || builtin?.validation[$0]?.servesPersistence == false })
+                }
+                checkDrift(store, now: row.time, served: served, lastDrift: &lastDrift)
             }
             // The model file: looked at hourly for a change, and every minute while it waits for history to be
             // checked on.
@@ -173,10 +181,10 @@ public final class ForecastService: Service {
             let seconds = (ContinuousClock.now - started).seconds
             let summary = ForecastTarget.all.map { target -> String in
                 guard let v = model.validation[target] else { return "\(target): not validated" }
-                return "\(target): skill \(String(format: "%+.1f", v.skill * 100)) %" + (v.servesPersistence ? " (serves persistence)" : "")
+                return "\(target): skill \(DecimalText.signed(v.skill * 100, 1)) %" + (v.servesPersistence ? " (serves persistence)" : "")
             }.joined(separator: "; ")
-            logger.info("forecast: built-in model trained", metadata: ["seconds": "\(String(format: "%.2f", seconds))", "validation": "\(summary)"])
-            do { try ForecastRestore.saveBuiltin(model, store, detail: "in \(String(format: "%.2f", seconds)) s; \(summary)") } catch {
+            logger.info("forecast: built-in model trained", metadata: ["seconds": "\(DecimalText.fixed(seconds, 2))", "validation": "\(summary)"])
+            do { try ForecastRestore.saveBuiltin(model, store, detail: "in \(DecimalText.fixed(seconds, 2)) s; \(summary)") } catch {
                 logger.warning("forecast: the trained model was not stored (it is used, and trained again after a restart)", metadata: ["error": "\(error)"])
             }
             self.finished.withLock { $0 = model }
@@ -212,10 +220,11 @@ public final class ForecastService: Service {
 
     /// A drift: the served model's rolling skill (over `score_window_hours`) below `drift_skill_below` at every
     /// hour of the last `drift_for_hours`, for some target. One event per model and target per drift period.
-    private func checkDrift(_ store: any ReadingStore, now: Int64, models: [String], lastDrift: inout [String: Int64]) {
+    private func checkDrift(_ store: any ReadingStore, now: Int64, served: [(model: String, targets: [ForecastTarget])],
+                            lastDrift: inout [String: Int64]) {
         let hour = now / 3600
-        for model in models {
-            for target in ForecastTarget.all {
+        for (model, targets) in served {
+            for target in targets {
                 let key = ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kindName)
                 let window = Int64(settings.scoreWindowHours), span = Int64(settings.driftForHours)
                 guard let hourly = try? store.read("cannot read the scores", { db throws(StoreError) in
@@ -226,7 +235,7 @@ public final class ForecastService: Service {
                 guard let skill = verdict, lastDrift["\(key)"].map({ hour - $0 >= span }) ?? true else { continue }
                 lastDrift["\(key)"] = hour
                 let from = now - Int64(settings.historyDays) * 86_400
-                let detail = "\(target) rolling skill stayed below \(settings.driftSkillBelow) for \(span) h (now \(String(format: "%+.3f", skill)))"
+                let detail = "\(target) rolling skill stayed below \(settings.driftSkillBelow) for \(span) h (now \(DecimalText.signed(skill, 3)))"
                 logger.warning("forecast: drift", metadata: ["model": "\(model)", "detail": "\(detail)"])
                 try? store.write("cannot record the drift") { db throws(StoreError) in
                     try ForecastTables.record(.init(time: now, kind: "drift", model: model, detail: detail), in: db)
@@ -414,13 +423,11 @@ struct FileStamp: Equatable {
     }
 }
 
-/// Runs CPU-heavy work (training) on a thread of its own, not on the concurrency pool the sampler shares.
+/// Runs CPU-heavy work (training) on a background dispatch thread, not on the concurrency pool the sampler shares.
 enum OwnThread {
     static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: work()) }
-            thread.qualityOfService = .background
-            thread.start()
+            DispatchQueue.global(qos: .background).async { continuation.resume(returning: work()) }
         }
     }
 }

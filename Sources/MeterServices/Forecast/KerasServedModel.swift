@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import Foundation
+import MeterReadings
 public import Forecast
 public import KerasModel
 
@@ -79,8 +79,8 @@ public struct KerasServedModel: CheckedForecastModel {
         }
         guard scored > 0 else { return "outputs finite on \(checked) windows of the last day; nothing to score yet" }
         let mae = sumAbs / Double(scored), persistence = sumAbsPersistence / Double(scored)
-        return "outputs finite on \(checked) windows of the last day; MAE \(String(format: "%.1f", mae)) W against persistence "
-            + "\(String(format: "%.1f", persistence)) W on \(scored) of them (skill \(String(format: "%+.1f", (1 - mae / max(persistence, 1e-9)) * 100)) %)"
+        return "outputs finite on \(checked) windows of the last day; MAE \(DecimalText.fixed(mae, 1)) W against persistence "
+            + "\(DecimalText.fixed(persistence, 1)) W on \(scored) of them (skill \(DecimalText.signed((1 - mae / max(persistence, 1e-9)) * 100, 1)) %)"
     }
 }
 

@@ -2,7 +2,7 @@
 
 import ArgumentParser
 import Forecast
-import Foundation
+import FoundationEssentials
 import Logging
 import MeterApp
 import MeterConfig
@@ -73,7 +73,7 @@ struct ForecastPredict: AsyncParsableCommand {
         if let model, let window {
             var values: [Double] = []
             for (index, text) in window.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-                guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {
+                guard let value = Double(text.filter { $0 != " " }), value.isFinite else {
                     throw CLIError(description: "--window value \(index + 1) '\(text)' is not a finite number; write numbers separated by commas, e.g. --window 812.5,790,805", exitCode: 2)
                 }
                 values.append(value)
@@ -102,10 +102,10 @@ struct ForecastPredict: AsyncParsableCommand {
             print(JSONOutput.line(ForecastNow(issued: (minute + 1) * 60, forecasts: forecasts)))
         } else {
             if restored.builtin == nil { printError("no built-in model yet (it trains after [FORECAST] min_training_days of history; `clemap-edge forecast train` trains now)") }
-            print("forecasts issued at \(ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double((minute + 1) * 60)))) from the minutes up to then, W:")
+            print("forecasts issued at \(Date(timeIntervalSince1970: Double((minute + 1) * 60)).formatted(.iso8601)) from the minutes up to then, W:")
             for row in forecasts {
                 let target = row.kind == "value" ? "value in \(row.horizonMinutes) min" : "mean of next \(row.horizonMinutes) min"
-                print("  \(target.padding(toLength: 24, withPad: " ", startingAt: 0)) \(row.model.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%10.1f", row.value))")
+                print("  \(target.padded(24)) \(row.model.padded(20)) \(DecimalText.fixed(row.value, 1).padded(10, left: true))")
             }
             if forecasts.isEmpty { print("  none: the newest minute is missing (a gap or an unsynchronised clock)") }
         }
@@ -148,15 +148,15 @@ struct ForecastTrain: AsyncParsableCommand {
         let started = Date()
         let model = BuiltinForecaster.train(history: history, endingAt: minute, calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone))
         let seconds = Date().timeIntervalSince(started)
-        let summary = ForecastTarget.all.compactMap { t in model.validation[t].map { "\(t): skill \(String(format: "%+.1f", $0.skill * 100)) %\($0.servesPersistence ? " (serves persistence)" : "")" } }
-        do { try ForecastRestore.saveBuiltin(model, store, detail: "on demand in \(String(format: "%.2f", seconds)) s; \(summary.joined(separator: "; "))") } catch {
+        let summary = ForecastTarget.all.compactMap { t in model.validation[t].map { "\(t): skill \(DecimalText.signed($0.skill * 100, 1)) %\($0.servesPersistence ? " (serves persistence)" : "")" } }
+        do { try ForecastRestore.saveBuiltin(model, store, detail: "on demand in \(DecimalText.fixed(seconds, 2)) s; \(summary.joined(separator: "; "))") } catch {
             throw CLIError(description: "\(error)")
         }
         if json {
             struct Trained: Encodable { var trained_at: Int64; var seconds: Double; var minutes_of_history: Int64 }
             print(JSONOutput.line(Trained(trained_at: (model.trainedAt + 1) * 60, seconds: seconds, minutes_of_history: held)))
         } else {
-            print("built-in model trained in \(String(format: "%.2f", seconds)) s on \(held) minutes of history and stored in \(store.path)")
+            print("built-in model trained in \(DecimalText.fixed(seconds, 2)) s on \(held) minutes of history and stored in \(store.path)")
             for line in summary { print("  \(line)") }
         }
     }
@@ -184,13 +184,13 @@ struct ForecastStatus: AsyncParsableCommand {
             throw CLIError(description: "\(error)")
         }
         if json { print(JSONOutput.line(report)); return }
-        func time(_ t: Int64?) -> String { t.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0))) } ?? "–" }
+        func time(_ t: Int64?) -> String { t.map { Date(timeIntervalSince1970: Double($0)).formatted(.iso8601) } ?? "–" }
         print("forecaster: \(report.enabled ? "on" : "off"); model file: \(report.model_file ?? "none (builtin)")")
         print("history: \(time(report.history_from)) … \(time(report.history_to)), \(report.history_minutes_present) minutes present")
         if let trained = report.builtin_trained_at {
             print("built-in model: trained \(time(trained)); validation (MAE skill against persistence):")
             for v in report.validation {
-                print("  \(v.target) \(v.horizon_min) min: \(String(format: "%+.1f", v.skill_mae * 100)) %, serves \(v.serves)")
+                print("  \(v.target) \(v.horizon_min) min: \(DecimalText.signed(v.skill_mae * 100, 1)) %, serves \(v.serves)")
             }
         } else {
             print("built-in model: not trained yet")
@@ -198,13 +198,23 @@ struct ForecastStatus: AsyncParsableCommand {
         print("rolling scores over \(report.score_window_hours) h to \(time(report.now)) (W):")
         print("  target          model                  count       MAE      RMSE    WAPE   skill")
         for s in report.scores {
-            func f(_ x: Double?, _ format: String) -> String { x.map { String(format: format, $0) } ?? "–" }
-            print("  \("\(s.target) \(s.horizon_min) min".padding(toLength: 15, withPad: " ", startingAt: 0)) \(s.model.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%7d", s.count)) \(f(s.mae, "%9.1f")) \(f(s.rmse, "%9.1f")) \(f(s.wape.map { $0 * 100 }, "%6.1f%%")) \(f(s.skill_mae.map { $0 * 100 }, "%+6.1f%%"))")
+            func f(_ x: Double?, _ digits: Int, _ width: Int, signed: Bool = false, suffix: String = "") -> String {
+                (x.map { (signed ? DecimalText.signed($0, digits) : DecimalText.fixed($0, digits)) + suffix } ?? "–").padded(width, left: true)
+            }
+            print("  \("\(s.target) \(s.horizon_min) min".padded(15)) \(s.model.padded(20)) \("\(s.count)".padded(7, left: true)) \(f(s.mae, 1, 9)) \(f(s.rmse, 1, 9)) \(f(s.wape.map { $0 * 100 }, 1, 7, suffix: "%")) \(f(s.skill_mae.map { $0 * 100 }, 1, 7, signed: true, suffix: "%"))")
         }
         if report.scores.isEmpty { print("  none yet") }
         print("export requests pending: \(report.export_requests_pending)")
         print("events (newest first):")
         for e in report.events { print("  \(time(e.time)) \(e.kind) \(e.model ?? ""): \(e.detail)") }
         if report.events.isEmpty { print("  none") }
+    }
+}
+
+extension String {
+    /// Padded with spaces to `width` characters (on the left for numbers).
+    func padded(_ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - count))
+        return left ? fill + self : self + fill
     }
 }
