@@ -26,7 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // What Swift cannot import from <sys/timex.h>.
@@ -63,15 +62,13 @@ let package = Package(
             dependencies: ["ADE9000", "MeterReadings", "MeterGPIO", "MeterFiles", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        // The store: minute rows in SQLite through GRDB (the system libsqlite3 via GRDBSQLite; a DatabasePool in
-        // WAL: one writer, concurrent readers), per-feature migrations, retention that asks the features' claims,
-        // lifetime totals.
+        // The system libsqlite3 (Debian libsqlite3-dev), confined to one module.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // The store: minute rows in SQLite (WAL, a writer and a pool of readers), per-feature migrations,
+        // retention that asks the features' claims, lifetime totals.
         .target(
             name: "MeterStore",
-            dependencies: [
-                "ADE9000", "MeterReadings", "MeterFiles", .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
-            ],
+            dependencies: ["ADE9000", "MeterReadings", "MeterFiles", "CSQLite", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // Calibration from reference measurements: the steps, wiring checks, the config rewrite.
@@ -87,7 +84,7 @@ let package = Package(
         // The system libhdf5 (Debian libhdf5-dev, serial build), confined to KerasModel.
         .systemLibrary(name: "CHDF5", providers: [.apt(["libhdf5-dev"])]),
         // The system libarchive (Debian libarchive-dev): .keras zips and SageMaker tar.gz, confined to KerasModel.
-        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CArchive", providers: [.apt(["libarchive-dev", "libbz2-dev", "liblzma-dev", "libzstd-dev", "nettle-dev"])]),
         // Keras models (.h5 from Keras 2 and 3, .keras, model.tar.gz) read and computed without TensorFlow.
         .target(name: "KerasModel", dependencies: ["CHDF5", "CArchive"], exclude: ["README.md"], swiftSettings: swiftSettings),
         // Hardware access: Linux spidev and libgpiod.
@@ -155,8 +152,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterStoreTests",
-            dependencies: ["MeterStore", "MeterReadings", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log"),
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["MeterStore", "MeterReadings", "ADE9000", "MeterTesting", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -35,8 +35,11 @@ struct ArchiveReader {
     private static func read(limit: Int, open: (OpaquePointer) -> Int32) throws(Failure) -> [Entry] {
         guard let archive = archive_read_new() else { throw Failure(message: "libarchive: out of memory") }
         defer { archive_read_free(archive) }
-        archive_read_support_filter_all(archive)
-        archive_read_support_format_all(archive)
+        // What model files come in: .keras (zip), SageMaker's model.tar.gz, a plain tar. Only these readers are
+        // linked in (libarchive is linked statically), so xar's libxml2 and ICU never load.
+        archive_read_support_filter_gzip(archive)
+        archive_read_support_format_tar(archive)
+        archive_read_support_format_zip(archive)
         guard open(archive) == ARCHIVE_OK else { throw Failure(message: message(archive)) }
         var entries: [Entry] = []
         var total = 0

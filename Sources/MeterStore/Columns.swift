@@ -34,15 +34,14 @@ enum Columns {
         return values
     }
 
-    /// Decodes a row selected as ``list`` (its values in column order).
-    static func row(from values: [SQLiteValue]) -> MinuteRow {
-        var index = 0
-        func next() -> SQLiteValue { defer { index += 1 }; return values[index] }
-        func real() -> Double { next().double ?? .nan }
-        func integer() -> Int64 { next().int64 ?? 0 }
+    /// Decodes a row selected as ``list``, starting at result column `first`.
+    static func row(from statement: Statement, first: Int32 = 0) -> MinuteRow {
+        var index = first
+        func next() -> Int32 { defer { index += 1 }; return index }
+        func real() -> Double { let i = next(); return statement.isNull(at: i) ? .nan : statement.double(at: i) }
 
         let zero = Reading.PhaseValues(v: 0, i: 0, p: 0, q: 0, s: 0, pf: 0)
-        var row = MinuteRow(time: integer(), durationSeconds: 0,
+        var row = MinuteRow(time: statement.int64(at: next()), durationSeconds: 0,
                             phases: Array(repeating: zero, count: 3), freq: 0,
                             energy: Array(repeating: .zero, count: 3), samples: 0, flags: [])
         for quantity in phaseQuantities {
@@ -53,37 +52,14 @@ enum Columns {
             for phase in Phase.allCases { row.energy[phase.rawValue][keyPath: quantity.keyPath] = real() }
         }
         row.durationSeconds = real()
-        row.samples = Int(integer())
-        row.flags = RowFlags(rawValue: Int(integer()))
-        row.temperature = next().double
-        row.inputB = next().int64.map { Int($0) }
+        row.samples = Int(statement.int64(at: next()))
+        row.flags = RowFlags(rawValue: Int(statement.int64(at: next())))
+        let temperature = next(), inputB = next()
+        row.temperature = statement.isNull(at: temperature) ? nil : statement.double(at: temperature)
+        row.inputB = statement.isNull(at: inputB) ? nil : Int(statement.int64(at: inputB))
         return row
     }
 
     /// True when two rows store the same values (NaN equals NaN here, unlike `==` on `MinuteRow`).
     static func sameStoredValues(_ a: MinuteRow, _ b: MinuteRow) -> Bool { values(of: a) == values(of: b) }
-}
-
-extension SQLiteValue {
-    /// A number as `Double` (as `sqlite3_column_double` converts it), nil for NULL.
-    var double: Double? {
-        switch self {
-        case .real(let v): v
-        case .integer(let v): Double(v)
-        case .null: nil
-        case .text(let v): Double(v) ?? 0
-        case .blob: 0
-        }
-    }
-
-    /// A number as `Int64` (as `sqlite3_column_int64` converts it), nil for NULL.
-    var int64: Int64? {
-        switch self {
-        case .integer(let v): v
-        case .real(let v): Int64(exactly: v.rounded(.towardZero)) ?? 0
-        case .null: nil
-        case .text(let v): Int64(v) ?? 0
-        case .blob: 0
-        }
-    }
 }

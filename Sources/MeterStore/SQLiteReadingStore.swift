@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 public import ADE9000
 public import Logging
-internal import GRDB
 public import MeterReadings
 import Synchronization
 
@@ -25,25 +24,15 @@ public enum InsertOutcome: Sendable, Hashable {
 /// mode, so other processes (the original `SELECT time, l1_p, l2_p, l3_p FROM meter_data …` readers, `sqlite3`)
 /// can read while the service writes, with `synchronous = FULL` so a committed minute survives a power cut.
 ///
-/// ## Mechanism
-/// GRDB's `DatabasePool`: one writer connection behind GRDB's serial queue, and up to 4 read-only connections
-/// (WAL), so a reader never waits for the writer's transaction or fsync and sees the last committed rows. Over
-/// GRDB's defaults: `synchronous = FULL` on the writer (GRDB sets NORMAL), readers' busy timeout 5 s like the
-/// writer's (GRDB: 10 s), foreign keys left off (SQLite's default; GRDB turns them on), and ``close()`` closes the
-/// readers and checkpoints (`TRUNCATE`) before it closes the writer, so the writer closes last and SQLite removes the
-/// `-wal` and `-shm` (GRDB's `close()` closes the writer first and leaves them: GRDB issue 739). Migrations go
-/// through GRDB's `DatabaseMigrator` (see `Schema`). GRDB's `DatabaseError` becomes a ``StoreError`` with the OS
-/// `errno` read through `sqlite3_system_errno` (which `DatabaseError` lacks), so a read-only filesystem, a full disk
-/// and an I/O error stay apart. GRDB's types never leave this module.
-///
 /// ## Calling contract
 /// - One writer, many readers: the service's storage inserts; other tasks (HTTP API, exporter, forecaster) read.
-///   Writes are serialised by the pool's writer; reads take a reader of the pool. The pool is `Sendable`, and
-///   the store holds it behind a `Mutex` that is taken only to fetch it, never for a whole read or write.
+///   Writes go through one connection under an internal `Mutex`; reads go through a small pool of read-only
+///   connections (WAL), so a reader never waits for the writer's transaction or fsync, and sees the last
+///   committed rows. Connections never leave their locks, so the type is `Sendable`, checked by the compiler.
 /// - Every call blocks its thread until SQLite is done: an insert waits for an fsync (milliseconds on an SD card),
 ///   and up to 5 s (`busy_timeout`) when another process holds the write lock. Call it from a task that may block
-///   that long. GRDB's `async` variants would not avoid this (SQLite has no asynchronous I/O: they run on GRDB's
-///   dispatch queues) and would make every reader `async`; the synchronous calls keep the API synchronous.
+///   that long. An actor would not avoid this (SQLite has no asynchronous I/O, the actor would block a cooperative
+///   thread all the same) and would make every reader `async`; the lock keeps the API synchronous.
 /// - A transient error (``StoreError/isTransient``) means: keep the rows in memory, call ``reopen()`` later,
 ///   then insert them again. Inserting a row that did get stored is harmless (``InsertOutcome/duplicate``).
 ///
@@ -58,15 +47,15 @@ public final class SQLiteReadingStore: ReadingStore {
     private let logger: Logger
     private let readOnly: Bool
     private let features: [StoreSchema]
-    /// The open pool; nil once closed. Taken only to fetch the pool: readers never wait on the writer.
-    private let pool: Mutex<DatabasePool?>
-    /// Serialises ``reopen()`` and ``close()``.
-    private let lifecycle = Mutex(())
+    private let connection: Mutex<SQLiteConnection?>
+    private let readers: ReaderPool
+    /// Whether the store is open, without taking the writer's lock (readers must not wait on the writer).
+    private let isOpen = Atomic<Bool>(true)
 
     /// Opens (or creates) the database at `path`, ready to use.
     ///
-    /// Creates the parent folder when missing; runs `PRAGMA quick_check` on a read-only connection; opens GRDB's
-    /// `DatabasePool` (`journal_mode = WAL`) and sets `synchronous = FULL`, `busy_timeout` 5000 ms. A file that is not a database or is damaged is moved aside, with its
+    /// Creates the parent folder when missing; sets `journal_mode = WAL`, `synchronous = FULL`, `busy_timeout`
+    /// 5000 ms; runs `PRAGMA quick_check`. A file that is not a database or is damaged is moved aside, with its
     /// `-wal` and `-shm`, to `<path>.corrupt-<yyyyMMddTHHmmssZ>` (UTC) and a new database is created; one warning
     /// names both paths. Nothing is ever deleted. Then applies the schema migrations the file lacks.
     ///
@@ -91,40 +80,34 @@ public final class SQLiteReadingStore: ReadingStore {
         self.logger = logger
         self.readOnly = readOnly
         self.features = [Schema.meterData] + features
-        pool = Mutex(try Self.openDatabase(path: path, readOnly: readOnly, features: self.features, logger: logger))
+        connection = Mutex(try Self.openDatabase(path: path, readOnly: readOnly, features: self.features, logger: logger))
+        readers = ReaderPool(path: path, size: 4)
     }
 
-    deinit { close() }
-
     /// Opens the file again, with every check of ``init(path:logger:)`` (including moving a damaged file aside),
-    /// then closes the old pool. For the service to retry after a transient error, e.g. once the
+    /// then closes the old connection. For the service to retry after a transient error, e.g. once the
     /// filesystem is writable again, or after ``close()``. On failure the store stays as it was.
     /// - Throws: ``StoreError``, as ``init(path:logger:)``.
     public func reopen() throws(StoreError) {
-        try lifecycle.withLock { _ throws(StoreError) in
+        try connection.withLock { (connection: inout SQLiteConnection?) throws(StoreError) in
             let fresh = try Self.openDatabase(path: path, readOnly: readOnly, features: features, logger: logger)
-            let old = pool.withLock { pool in defer { pool = fresh }; return pool }
-            old.map(Self.closeCleanly)
+            connection?.close()
+            connection = fresh
         }
+        readers.closeAll()  // the file may have been moved aside: readers open the new one
+        isOpen.store(true, ordering: .sequentiallyConsistent)
         logger.info("Reopened database")
     }
 
-    /// Closes the pool; SQLite checkpoints the WAL into the file and removes the `-wal` and `-shm`. Later calls
-    /// throw `.closed` until ``reopen()``. Waits for reads and writes in progress. Safe to call twice. Deinit closes too.
+    /// Closes the connection (`sqlite3_close_v2`); SQLite checkpoints the WAL into the file. Later calls throw
+    /// `.closed` until ``reopen()``. Safe to call twice. Deinit closes too.
     public func close() {
-        lifecycle.withLock { _ in
-            pool.withLock { pool in defer { pool = nil }; return pool }.map(Self.closeCleanly)
+        isOpen.store(false, ordering: .sequentiallyConsistent)
+        readers.closeAll()
+        connection.withLock { connection in
+            connection?.close()
+            connection = nil
         }
-    }
-
-    /// Closes the readers (`releaseMemory` waits for reads in progress), checkpoints (`TRUNCATE`: the file holds
-    /// every committed row even if another process keeps it open), then closes the writer, now the last
-    /// connection of this process, so that SQLite removes the `-wal` and `-shm`. Failures are left to SQLite's
-    /// recovery at the next open: nothing committed is lost.
-    private static func closeCleanly(_ pool: DatabasePool) {
-        pool.releaseMemory()
-        if !pool.configuration.readonly { _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) } }
-        try? pool.close()
     }
 
     // MARK: - Writing
@@ -151,9 +134,11 @@ public final class SQLiteReadingStore: ReadingStore {
         guard let first = rows.first, let last = rows.last else { return [] }
         let what = rows.count == 1 ? "cannot store the minute row at time \(first.time)"
             : "cannot store \(rows.count) minute rows (time \(first.time) … \(last.time))"
-        return try writing(what) { db in
-            let writer = try RowWriter(db)
-            return try rows.map { row in try writer.insert(row) }
+        return try withConnection(.write, what) { connection throws(SQLiteError) in
+            try connection.transaction { () throws(SQLiteError) in
+                let writer = try RowWriter(connection)
+                return try rows.map { row throws(SQLiteError) in try writer.insert(row) }
+            }
         }
     }
 
@@ -165,9 +150,12 @@ public final class SQLiteReadingStore: ReadingStore {
     @discardableResult
     public func insertAside(_ rows: [MinuteRow]) throws(StoreError) -> [InsertOutcome] {
         guard !rows.isEmpty else { return [] }
-        return try writing("cannot store \(rows.count) rows aside in meter_data_conflicts") { db in
-            let writer = try RowWriter(db)
-            return try rows.map { row in try writer.insert(row, aside: true) }
+        return try withConnection(.write, "cannot store \(rows.count) rows aside in meter_data_conflicts") {
+            connection throws(SQLiteError) in
+            try connection.transaction { () throws(SQLiteError) in
+                let writer = try RowWriter(connection)
+                return try rows.map { row throws(SQLiteError) in try writer.insert(row, aside: true) }
+            }
         }
     }
 
@@ -178,9 +166,11 @@ public final class SQLiteReadingStore: ReadingStore {
     /// - Throws: ``StoreError``.
     @discardableResult
     func deleteRows(olderThan time: Int64) throws(StoreError) -> Int {
-        try writing("cannot delete rows older than time \(time)") { db in
-            try db.execute(sql: "DELETE FROM meter_data WHERE time < ?", arguments: [time])
-            return db.changesCount
+        try withConnection(.write, "cannot delete rows older than time \(time)") { connection throws(SQLiteError) in
+            let statement = try connection.prepare("DELETE FROM meter_data WHERE time < ?")
+            statement.bind(time, at: 1)
+            _ = try statement.step()
+            return connection.changes
         }
     }
 
@@ -212,12 +202,27 @@ public final class SQLiteReadingStore: ReadingStore {
     /// Runs `body` on a read-only connection of the pool (a consistent snapshot; never waits for the writer).
     /// - Parameter what: what is being read, for the error message ("cannot read the forecast table").
     public func read<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result {
-        try reading(what) { db in try body(StoreDatabase(db, path: path)) }
+        if !isOpen.load(ordering: .sequentiallyConsistent) { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+        return try readers.withReader(what: what) { connection throws(StoreError) in try body(StoreDatabase(connection)) }
     }
 
     /// Runs `body` in one write transaction (`BEGIN IMMEDIATE` … `COMMIT`, rolled back when it throws).
     public func write<Result: Sendable>(_ what: String, _ body: (StoreDatabase) throws(StoreError) -> Result) throws(StoreError) -> Result {
-        try writing(what) { db in try body(StoreDatabase(db, path: path)) }
+        try connection.withLock { (connection: inout SQLiteConnection?) throws(StoreError) -> Result in
+            guard let connection else { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+            var thrown: StoreError?
+            do throws(SQLiteError) {
+                let result = try connection.transaction { () throws(SQLiteError) -> Result? in
+                    do throws(StoreError) { return try body(StoreDatabase(connection)) } catch {
+                        thrown = error
+                        throw SQLiteError(code: .error, message: "\(error)", systemErrno: 0, sql: nil, path: path)
+                    }
+                }
+                return result!
+            } catch {
+                throw thrown ?? StoreError(.write, path: path, detail: what, error)
+            }
+        }
     }
 
     // MARK: - Reading
@@ -247,18 +252,22 @@ public final class SQLiteReadingStore: ReadingStore {
     /// The number of rows in `meter_data`.
     /// - Throws: ``StoreError``.
     public func count() throws(StoreError) -> Int {
-        try reading("cannot count rows") { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM meter_data") ?? 0 }
+        try withReader("cannot count rows") { connection throws(SQLiteError) in
+            Int(try connection.int64("SELECT count(*) FROM meter_data"))
+        }
     }
 
     /// Lifetime energy per phase from `energy_totals`: the sum of every row ever inserted (conflicts included),
     /// kept across restarts and retention. A phase without a row reads as zero.
     /// - Throws: ``StoreError``.
     public func totals() throws(StoreError) -> [Phase: MinuteRow.PhaseEnergy] {
-        try reading("cannot read energy_totals") { db in
+        try withReader("cannot read energy_totals") { connection throws(SQLiteError) in
             var totals = Dictionary(uniqueKeysWithValues: Phase.allCases.map { ($0, MinuteRow.PhaseEnergy.zero) })
-            for row in try Row.fetchAll(db, sql: "SELECT phase, wh_imp, wh_exp, varh, vah FROM energy_totals") {
-                guard let phase = Phase(rawValue: Int(row[0] as Int64) - 1) else { continue }
-                totals[phase] = .init(whImport: row[1], whExport: row[2], varh: row[3], vah: row[4])
+            let statement = try connection.prepare("SELECT phase, wh_imp, wh_exp, varh, vah FROM energy_totals")
+            while try statement.step() {
+                guard let phase = Phase(rawValue: Int(statement.int64(at: 0)) - 1) else { continue }
+                totals[phase] = .init(whImport: statement.double(at: 1), whExport: statement.double(at: 2),
+                                      varh: statement.double(at: 3), vah: statement.double(at: 4))
             }
             return totals
         }
@@ -275,89 +284,77 @@ public final class SQLiteReadingStore: ReadingStore {
     /// - Returns: `"ok"`, or SQLite's list of problems, one per line.
     /// - Throws: ``StoreError``.
     public func integrityCheck() throws(StoreError) -> String {
-        try reading("cannot run PRAGMA integrity_check") { db in
-            try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "\n")
+        try withReader("cannot run PRAGMA integrity_check") { connection throws(SQLiteError) in
+            try connection.strings("PRAGMA integrity_check").joined(separator: "\n")
         }
     }
 
     // MARK: - Helpers
 
-    /// The rows of `PRAGMA <name>` on the writer (per-connection settings such as `synchronous`).
+    /// The rows of `PRAGMA <name>` on the store's own connection (per-connection settings such as `synchronous`).
     func pragma(_ name: String) throws(StoreError) -> [String] {
-        let pool = try openPool("cannot read PRAGMA \(name)")
-        do {
-            return try pool.writeWithoutTransaction { db in try capturingErrno(db, path: path) { try String.fetchAll(db, sql: "PRAGMA \(name)") } }
-        } catch {
-            throw StoreError(.read, path: path, detail: "cannot read PRAGMA \(name)", any: error)
+        try withConnection(.read, "cannot read PRAGMA \(name)") { connection throws(SQLiteError) in
+            try connection.strings("PRAGMA \(name)")
         }
     }
 
     private func select(_ sql: String, _ parameters: [SQLiteValue], what: String) throws(StoreError) -> [MinuteRow] {
-        try reading(what) { db in
-            let statement = try db.cachedStatement(sql: sql)
-            try statement.bind(parameters)
-            return try Row.fetchAll(statement).map { Columns.row(from: $0.databaseValues.map(SQLiteValue.init)) }
+        try withReader(what) { connection throws(SQLiteError) in
+            let statement = try connection.prepare(sql)
+            statement.bind(parameters)
+            var rows: [MinuteRow] = []
+            while try statement.step() { rows.append(Columns.row(from: statement)) }
+            return rows
         }
     }
 
-    /// The pool, or `.closed`. Holds the lock only to fetch it.
-    private func openPool(_ what: String) throws(StoreError) -> DatabasePool {
-        guard let pool = pool.withLock({ $0 }) else { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
-        return pool
-    }
-
-    /// Runs `body` on a reader of the pool, turning a failure into a ``StoreError`` (a ``StoreError`` thrown by
-    /// `body` as it is).
-    private func reading<Result>(_ what: String, _ body: (Database) throws -> Result) throws(StoreError) -> Result {
-        let pool = try openPool(what)
-        do {
-            return try pool.read { db in try capturingErrno(db, path: path) { try body(db) } }
-        } catch {
-            throw StoreError(.read, path: path, detail: what, any: error)
+    /// Runs `body` on a reader of the pool, turning an SQLite failure into a ``StoreError``.
+    private func withReader<Result: Sendable>(
+        _ what: String, _ body: (SQLiteConnection) throws(SQLiteError) -> Result
+    ) throws(StoreError) -> Result {
+        if !isOpen.load(ordering: .sequentiallyConsistent) { throw StoreError(.closed, path: path, detail: "\(what): the store is closed") }
+        return try readers.withReader(what: what) { reader throws(StoreError) in
+            do throws(SQLiteError) { return try body(reader) } catch { throw StoreError(.read, path: path, detail: what, error) }
         }
     }
 
-    /// Runs `body` on the writer in one transaction (`BEGIN IMMEDIATE`: a busy database fails before any work, never
-    /// halfway), rolled back when anything throws, turning a failure into a ``StoreError`` whose code is `.write`
-    /// unless SQLite names a transient cause (a ``StoreError`` thrown by `body` as it is).
-    private func writing<Result>(_ what: String, _ body: (Database) throws -> Result) throws(StoreError) -> Result {
-        let pool = try openPool(what)
-        do {
-            return try pool.writeWithoutTransaction { db in
-                try capturingErrno(db, path: path) {
-                    var result: Result?
-                    try db.inTransaction(.immediate) {
-                        result = try body(db)
-                        return .commit
-                    }
-                    return result!
-                }
+    /// Runs `body` with the writer's connection under the lock, turning an SQLite failure into a ``StoreError``
+    /// whose code is `kind` unless SQLite names a transient cause.
+    private func withConnection<Result: Sendable>(
+        _ kind: StoreError.Code, _ what: String, _ body: (SQLiteConnection) throws(SQLiteError) -> Result
+    ) throws(StoreError) -> Result {
+        try connection.withLock { (connection: inout SQLiteConnection?) throws(StoreError) -> Result in
+            guard let connection else {
+                throw StoreError(.closed, path: path, detail: "\(what): the store is closed")
             }
-        } catch {
-            throw StoreError(.write, path: path, detail: what, any: error)
+            do throws(SQLiteError) {
+                return try body(connection)
+            } catch {
+                throw StoreError(kind, path: path, detail: what, error)
+            }
         }
     }
 }
 
-/// The statements of one insert transaction (GRDB's statement cache keeps them compiled between transactions).
+/// The prepared statements of one insert transaction.
 private struct RowWriter {
-    let db: Database
+    let connection: SQLiteConnection
     let insertRow: Statement
     let insertConflict: Statement
     let sameTime: Statement
     let addEnergy: Statement
 
-    init(_ db: Database) throws {
-        self.db = db
-        insertRow = try db.cachedStatement(
-            sql: "INSERT INTO meter_data (\(Columns.list)) VALUES (\(Columns.placeholders)) ON CONFLICT (time) DO NOTHING")
-        insertConflict = try db.cachedStatement(
-            sql: "INSERT INTO meter_data_conflicts (\(Columns.list), stored_at) VALUES (\(Columns.placeholders), ?)")
-        sameTime = try db.cachedStatement(sql: """
+    init(_ connection: SQLiteConnection) throws(SQLiteError) {
+        self.connection = connection
+        insertRow = try connection.prepare(
+            "INSERT INTO meter_data (\(Columns.list)) VALUES (\(Columns.placeholders)) ON CONFLICT (time) DO NOTHING")
+        insertConflict = try connection.prepare(
+            "INSERT INTO meter_data_conflicts (\(Columns.list), stored_at) VALUES (\(Columns.placeholders), ?)")
+        sameTime = try connection.prepare("""
             SELECT \(Columns.list) FROM meter_data WHERE time = ?1
             UNION ALL SELECT \(Columns.list) FROM meter_data_conflicts WHERE time = ?1
             """)
-        addEnergy = try db.cachedStatement(sql: """
+        addEnergy = try connection.prepare("""
             INSERT INTO energy_totals (phase, wh_imp, wh_exp, varh, vah, updated) VALUES (?, ?, ?, ?, ?, ?)
             ON CONFLICT (phase) DO UPDATE SET wh_imp = wh_imp + excluded.wh_imp, wh_exp = wh_exp + excluded.wh_exp,
                 varh = varh + excluded.varh, vah = vah + excluded.vah, updated = excluded.updated
@@ -367,32 +364,36 @@ private struct RowWriter {
     /// Inserts into `meter_data` (unless `aside`), else into `meter_data_conflicts` unless an identical row is
     /// stored; then adds the energy. `ON CONFLICT (time) DO NOTHING` catches only a taken `time`; any other
     /// constraint still fails loudly.
-    func insert(_ row: MinuteRow, aside: Bool = false) throws -> InsertOutcome {
+    func insert(_ row: MinuteRow, aside: Bool = false) throws(SQLiteError) -> InsertOutcome {
         let values = Columns.values(of: row)
+        defer { insertRow.reset(); insertConflict.reset(); sameTime.reset(); addEnergy.reset() }
+
         let aside = aside || row.flags.contains(.unsynchronised)  // its time cannot be trusted
         if !aside {
-            try insertRow.bind(values)
-            try insertRow.execute()
+            insertRow.bind(values)
+            _ = try insertRow.step()
         }
         let outcome: InsertOutcome
-        if !aside && db.changesCount == 1 {
+        if !aside && connection.changes == 1 {
             outcome = .inserted
         } else {
-            try sameTime.bind([.integer(row.time)])
-            for stored in try Row.fetchAll(sameTime) {
-                if Columns.values(of: Columns.row(from: stored.databaseValues.map(SQLiteValue.init))) == values { return .duplicate }
+            sameTime.bind(row.time, at: 1)
+            while try sameTime.step() {
+                if Columns.values(of: Columns.row(from: sameTime)) == values { return .duplicate }
             }
-            try insertConflict.bind(values + [.integer(DatabaseFiles.now())])
-            try insertConflict.execute()
+            insertConflict.bind(values)
+            insertConflict.bind(DatabaseFiles.now(), at: Int32(values.count) + 1)
+            _ = try insertConflict.step()
             outcome = .conflict
         }
         for phase in Phase.allCases {
             let energy = row.energy[phase.rawValue]
             func finite(_ value: Double) -> Double { value.isFinite ? value : 0 }
-            try addEnergy.bind([.integer(Int64(phase.rawValue + 1)), .real(finite(energy.whImport)),
-                                .real(finite(energy.whExport)), .real(finite(energy.varh)), .real(finite(energy.vah)),
-                                .integer(row.time)])
-            try addEnergy.execute()
+            addEnergy.bind([.integer(Int64(phase.rawValue + 1)), .real(finite(energy.whImport)),
+                            .real(finite(energy.whExport)), .real(finite(energy.varh)), .real(finite(energy.vah)),
+                            .integer(row.time)])
+            _ = try addEnergy.step()
+            addEnergy.reset()
         }
         return outcome
     }

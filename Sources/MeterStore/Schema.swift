@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-internal import GRDB
 import Logging
 
 /// One step of a feature's schema: a name (unique within the feature, never changed once shipped) and its SQL.
@@ -96,127 +95,92 @@ enum Schema {
         """
 
     /// Throws `.newerSchema` when the file was written by a newer build; reads only.
-    static func checkNotNewer(_ db: Database, path: String, version: Int64, features: [StoreSchema]) throws(StoreError) {
+    static func checkNotNewer(_ connection: SQLiteConnection, version: Int64, features: [StoreSchema]) throws(StoreError) {
         guard version <= currentVersion else {
-            throw StoreError(.newerSchema, path: path,
+            throw StoreError(.newerSchema, path: connection.path,
                              detail: "the database has schema version \(version), newer than the \(currentVersion) "
                                  + "this clemap-edge knows; the file was left untouched")
         }
         guard version >= 2 else { return }
         let applied: [String: Set<String>]
-        do { applied = try capturingErrno(db, path: path) { try appliedMigrations(db) } } catch {
-            throw StoreError(.open, path: path, detail: "cannot read store_migrations", any: error)
+        do { applied = try appliedMigrations(connection) } catch {
+            throw StoreError(.open, path: connection.path, detail: "cannot read store_migrations", error)
         }
         for schema in features {
             let known = Set(schema.migrations.map(\.name))
             if let unknown = applied[schema.feature]?.first(where: { !known.contains($0) }) {
-                throw StoreError(.newerSchema, path: path,
+                throw StoreError(.newerSchema, path: connection.path,
                                  detail: "the database has migration '\(unknown)' of \(schema.feature), which this clemap-edge "
                                      + "does not know (written by a newer release); the file was left untouched")
             }
         }
     }
 
-    /// GRDB's name of a migration: `feature/name`, e.g. `meter_data/1 minute rows, conflicts, lifetime totals`.
-    static func identifier(_ feature: String, _ migration: StoreMigration) -> String { "\(feature)/\(migration.name)" }
-
-    /// Applies every missing migration, features in order, through GRDB's `DatabaseMigrator`: each migration in its
-    /// own transaction (`BEGIN IMMEDIATE`) together with its row in `grdb_migrations` (GRDB's bookkeeping) and in
-    /// `store_migrations` (ours, which a file keeps for older builds and for the newer-schema refusal, and which
-    /// says `user_version` 2: the same transaction creates the table and sets the version, so a file is never left
-    /// with bookkeeping but no tables).
-    ///
-    /// A file from before GRDB has `store_migrations` (version 2) or nothing but `user_version` 1 (the first
-    /// release, whose one migration, the minute tables, the version implies). Its applied migrations are copied into
-    /// `grdb_migrations` first, in one transaction, so the migrator skips them; a version-1 file gets its
-    /// `store_migrations` in that transaction too (its rows untouched).
-    static func migrate(_ pool: DatabasePool, from version: Int64, features: [StoreSchema], logger: Logger) throws(StoreError) {
-        var migrator = DatabaseMigrator()
-        for schema in features {
-            for migration in schema.migrations {
-                migrator.registerMigration(identifier(schema.feature, migration)) { db in
-                    try db.execute(sql: bookkeeping)
-                    try db.execute(sql: "PRAGMA user_version = \(currentVersion)")
-                    try db.execute(sql: migration.sql)
-                    try record(db, feature: schema.feature, name: migration.name)
-                }
+    /// Applies every missing migration, features in order, each in its own transaction with its bookkeeping row.
+    /// The bookkeeping itself (`store_migrations`, `user_version` 2, the first release's migration recorded) goes
+    /// into the first of those transactions, so a file is never left with bookkeeping but no tables.
+    static func migrate(_ connection: SQLiteConnection, from version: Int64, features: [StoreSchema], logger: Logger) throws(StoreError) {
+        var applied: [String: Set<String>] = [:]
+        if version >= 2 {
+            do { applied = try appliedMigrations(connection) } catch {
+                throw StoreError(.schema, path: connection.path, detail: "cannot read store_migrations", error)
             }
+        } else if version == 1 {
+            // The first release applied the minute tables and said so with user_version 1 alone.
+            applied[meterData.feature] = [meterData.migrations[0].name]
         }
-        // What is applied: GRDB's bookkeeping, and ours (the only one in a file from before GRDB).
-        let pending: [(feature: String, migration: StoreMigration)]
-        let needsAdopting: Bool
-        do {
-            (pending, needsAdopting) = try pool.writeWithoutTransaction { db in
-                try capturingErrno(db, path: pool.path) {
-                    var recorded = version >= 2 ? try appliedMigrations(db) : [:]
-                    if version == 1 { recorded[meterData.feature] = [meterData.migrations[0].name] }
-                    let adopted = try migrator.appliedIdentifiers(db)
-                    let ours = Set(recorded.flatMap { feature, names in names.map { "\(feature)/\($0)" } })
-                    let pending = features.flatMap { schema in
-                        schema.migrations.filter { !ours.contains(identifier(schema.feature, $0)) }.map { (schema.feature, $0) }
-                    }
-                    return (pending, version == 1 || !ours.isSubset(of: adopted))
-                }
+        var bookkeepingDone = version >= currentVersion
+        func bookkeeping() throws(SQLiteError) {
+            guard !bookkeepingDone else { return }
+            try connection.execute(Schema.bookkeeping)
+            if version == 1 { try record(connection, feature: meterData.feature, name: meterData.migrations[0].name) }
+            try connection.execute("PRAGMA user_version = \(currentVersion)")
+        }
+        let pending = features.flatMap { schema in
+            schema.migrations.filter { !(applied[schema.feature]?.contains($0.name) ?? false) }.map { (schema.feature, $0) }
+        }
+        if pending.isEmpty, !bookkeepingDone {
+            do { try connection.transaction { () throws(SQLiteError) in try bookkeeping() } } catch {
+                throw StoreError(.schema, path: connection.path, detail: "cannot record migrations by name (file stays at version \(version))", error)
             }
-            if needsAdopting {
-                try pool.writeWithoutTransaction { db in
-                    try capturingErrno(db, path: pool.path) { try db.inTransaction(.immediate) { try adopt(db, version: version); return .commit } }
+            bookkeepingDone = true
+        }
+        for (feature, migration) in pending {
+            do {
+                try connection.transaction { () throws(SQLiteError) in
+                    try bookkeeping()
+                    try connection.execute(migration.sql)
+                    try record(connection, feature: feature, name: migration.name)
                 }
+            } catch {
+                throw StoreError(.schema, path: connection.path,
+                                 detail: "cannot apply migration '\(migration.name)' of \(feature) (rolled back)", error)
             }
-        } catch {
-            throw StoreError(.schema, path: pool.path, detail: "cannot record migrations by name (file stays at version \(version))",
-                             any: error)
-        }
-        if version == 1 {
-            logger.info("Upgraded the database to named migrations", metadata: ["db.schema.version": "\(currentVersion)"])
-        }
-        guard !pending.isEmpty else { return }
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            // The migrator stops at the first failure: find it among the pending ones.
-            let applied = (try? pool.read { db in try migrator.appliedIdentifiers(db) }) ?? []
-            let done = pending.prefix { applied.contains(identifier($0.feature, $0.migration)) }
-            done.forEach(logApplied)
-            let failed = pending[done.count]
-            throw StoreError(.schema, path: pool.path,
-                             detail: "cannot apply migration '\(failed.migration.name)' of \(failed.feature) (rolled back)",
-                             any: withWriterErrno(error, pool))
-        }
-        pending.forEach(logApplied)
-
-        func logApplied(_ step: (feature: String, migration: StoreMigration)) {
+            if !bookkeepingDone, version == 1 {
+                logger.info("Upgraded the database to named migrations", metadata: ["db.schema.version": "\(currentVersion)"])
+            }
+            bookkeepingDone = true
             logger.info("Applied database schema migration", metadata: [
-                "db.migration.feature": "\(step.feature)", "db.migration.name": "\(step.migration.name)",
+                "db.migration.feature": "\(feature)", "db.migration.name": "\(migration.name)",
             ])
         }
-    }
-
-    /// Copies the migrations a file from before GRDB records (or, at version 1, implies) into `grdb_migrations`.
-    /// Does nothing on a new file (version 0), and nothing new on a file GRDB has migrated already.
-    private static func adopt(_ db: Database, version: Int64) throws {
-        guard version >= 1 else { return }
-        if version == 1 {
-            try db.execute(sql: bookkeeping)
-            try record(db, feature: meterData.feature, name: meterData.migrations[0].name)
-            try db.execute(sql: "PRAGMA user_version = \(currentVersion)")
+        if version == 1, pending.isEmpty {
+            logger.info("Upgraded the database to named migrations", metadata: ["db.schema.version": "\(currentVersion)"])
         }
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
-            INSERT OR IGNORE INTO grdb_migrations (identifier) SELECT feature || '/' || name FROM store_migrations;
-            """)
     }
 
-    private static func record(_ db: Database, feature: String, name: String) throws {
-        try db.execute(sql: "INSERT INTO store_migrations (feature, name, applied_at) VALUES (?, ?, ?)",
-                       arguments: [feature, name, DatabaseFiles.now()])
+    private static func record(_ connection: SQLiteConnection, feature: String, name: String) throws(SQLiteError) {
+        let statement = try connection.prepare("INSERT INTO store_migrations (feature, name, applied_at) VALUES (?, ?, ?)")
+        statement.bind([.text(feature), .text(name), .integer(DatabaseFiles.now())])
+        _ = try statement.step()
     }
 
     /// Migration names by feature, from `store_migrations`.
-    static func appliedMigrations(_ db: Database) throws -> [String: Set<String>] {
+    static func appliedMigrations(_ connection: SQLiteConnection) throws(SQLiteError) -> [String: Set<String>] {
+        let statement = try connection.prepare("SELECT feature, name FROM store_migrations")
         var applied: [String: Set<String>] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT feature, name FROM store_migrations") {
-            applied[row[0] ?? "", default: []].insert(row[1] ?? "")
+        while try statement.step() {
+            applied[statement.string(at: 0) ?? "", default: []].insert(statement.string(at: 1) ?? "")
         }
         return applied
     }

@@ -7,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-internal import GRDB
 
 /// Why the minute store failed: a ``Code``, the database path, what the store was doing, the SQL and SQLite's message.
 ///
@@ -88,7 +87,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public var description: String {
         var text = "\(path): \(detail)"
         var cause: [String] = []
-        if let sqliteCode { cause.append("SQLite \(sqliteCode): \(sqliteMessage ?? "\(sqliteCode) \(SQLiteError.name(of: sqliteCode))")") }
+        if let sqliteCode { cause.append("SQLite \(sqliteCode): \(sqliteMessage ?? SQLiteError.Code(rawValue: sqliteCode).description)") }
         if systemErrno != 0 { cause.append("errno \(systemErrno) \(String(cString: strerror(systemErrno)))") }
         if let sql { cause.append("SQL: `\(sql.oneLine)`") }
         if !cause.isEmpty { text += " (\(cause.joined(separator: "; ")))" }
@@ -114,36 +113,19 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         self.init(Self.classify(errno: number) ?? .open, path: path, detail: detail, systemErrno: number)
     }
 
-    /// Wraps whatever a GRDB call threw: a ``StoreError`` as it is, an ``SQLiteError`` (or a bare `DatabaseError`, errno
-    /// unknown) classified as above, anything else as `fallback`.
-    init(_ fallback: Code, path: String, detail: String, any error: any Error) {
-        switch error {
-        case let error as StoreError:
-            self = error
-        case let error as SQLiteError:
-            self.init(fallback, path: path, detail: detail, error)
-        case let error as DatabaseError where error.resultCode == .SQLITE_MISUSE && error.message == "Connection is closed":
-            self.init(.closed, path: path, detail: "\(detail): the store is closed")
-        case let error as DatabaseError:
-            self.init(fallback, path: path, detail: detail, SQLiteError(error, systemErrno: 0, path: path))
-        default:
-            self.init(fallback, path: path, detail: "\(detail): \(error)")
-        }
-    }
-
     /// The transient (or damage) code an SQLite failure stands for, nil when it is none of them.
     ///
     /// The errno decides first: SQLite reports a read-only filesystem as `SQLITE_CANTOPEN` (it cannot create the
     /// `-shm` file) or `SQLITE_IOERR_*` with `EROFS`, and a full disk sometimes as `SQLITE_IOERR_WRITE` with `ENOSPC`.
     static func classify(_ error: SQLiteError) -> Code? {
-        let primary = error.code.primaryResultCode
-        if primary == .SQLITE_CANTOPEN || primary == .SQLITE_IOERR, let code = classify(errno: error.systemErrno) { return code }
+        let primary = error.code.primary
+        if primary == .cantOpen || primary == .ioErr, let code = classify(errno: error.systemErrno) { return code }
         switch primary {
-        case .SQLITE_READONLY: return .readOnly
-        case .SQLITE_FULL: return .full
-        case .SQLITE_BUSY, .SQLITE_LOCKED: return .busy
-        case .SQLITE_IOERR: return .ioError
-        case .SQLITE_CORRUPT, .SQLITE_NOTADB: return .corrupt
+        case .readOnly: return .readOnly
+        case .full: return .full
+        case .busy, .locked: return .busy
+        case .ioErr: return .ioError
+        case .corrupt, .notADatabase: return .corrupt
         default: return nil
         }
     }

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import GRDB
 import Logging
 import MeterReadings
 @testable import MeterStore
@@ -26,18 +25,18 @@ struct ExternalReaderTests {
         return store
     }
 
-    @Test("a second, independent connection")
+    @Test("a second, independent SQLiteConnection")
     func secondConnection() throws {
         let store = try openStore()
         defer { store.close() }
-        let reader = try rawConnection(store.path)
+        let reader = try SQLiteConnection(path: store.path, flags: [.readOnly])
+        let statement = try reader.prepare(originalQuery)
         var got: [[Double]] = []
         var types: Set<String> = []
-        for row in try reader.read({ try Row.fetchAll($0, sql: originalQuery) }) {
-            let values = Array(row.databaseValues.map(SQLiteValue.init))
-            got.append(values.map { $0.double ?? .nan })
-            for value in values[1...] {
-                if case .real = value { types.insert("real") } else { types.insert("other") }
+        while try statement.step() {
+            got.append([Double(statement.int64(at: 0))] + (1...3).map { statement.double(at: $0) })
+            for column in Int32(1)...3 {
+                if case .real = statement.value(at: column) { types.insert("real") } else { types.insert("other") }
             }
         }
         #expect(got == expected)

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ADE9000
-import GRDB
 import Logging
 import MeterReadings
 @testable import MeterStore
@@ -115,7 +114,7 @@ struct InsertReadTests {
             for phase in Phase.allCases { #expect(totals[phase] == expected[phase.rawValue], "\(phase)") }
             #expect(try store.count() == 8)
         }
-        let connection = try rawConnection(path)
+        let connection = try SQLiteConnection(path: path, flags: [.readOnly])
         #expect(try connection.int64("SELECT DISTINCT updated FROM energy_totals") == rows[7].time)
     }
 

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import ADE9000
-import Foundation
-import GRDB
 import Logging
 import MeterReadings
 @testable import MeterStore
@@ -83,15 +81,13 @@ struct RecoveryTests {
           arguments: [false, true])
     func newerSchema(withWAL: Bool) throws {
         do {
-            // Made beside, then copied while its connection is open: committed pages stay in the -wal, as after a crash.
-            let maker = folder.file("maker.db")
-            let connection = try rawConnection(maker, readOnly: false)
-            if withWAL { try connection.execute("PRAGMA journal_mode = WAL") }
+            let connection = try SQLiteConnection(path: path, flags: [.readWrite, .create])
+            if withWAL { _ = try connection.strings("PRAGMA journal_mode = WAL") }
             try connection.execute("CREATE TABLE meter_data (time INTEGER PRIMARY KEY, future BLOB); PRAGMA user_version = 99")
-            if withWAL { try connection.execute("INSERT INTO meter_data VALUES (60, x'00')") }
-            for suffix in withWAL ? ["", "-wal"] : [""] { try FileManager.default.copyItem(atPath: maker + suffix, toPath: path + suffix) }
-            try connection.close()
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: maker + suffix) }
+            if withWAL {
+                try connection.execute("INSERT INTO meter_data VALUES (60, x'00')")
+                connection.setCheckpointOnClose(false)  // leave committed pages in the -wal
+            }
         }
         let before = try #require(bytes(of: path))
         let walBefore = bytes(of: path + "-wal")
@@ -184,7 +180,7 @@ struct RecoveryTests {
     @Test("a writer holding the lock past busy_timeout (5 s): transient .busy, nothing written")
     func busy() throws {
         let store = try SQLiteReadingStore(path: path, logger: quietLogger)
-        let other = try rawConnection(path, readOnly: false)
+        let other = try SQLiteConnection(path: path, flags: [.readWrite])
         try other.execute("BEGIN IMMEDIATE")
         do {
             try store.insert(makeRow(time: 60))

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import GRDB
 import Logging
 @testable import MeterStore
 import MeterReadings
@@ -15,10 +14,14 @@ let expectedMeterDataColumns = """
 
 /// `PRAGMA table_info`: (name, declared type, not null, primary key) per column.
 func tableInfo(_ table: String, in path: String) throws -> [(name: String, type: String, notNull: Bool, key: Bool)] {
-    let connection = try rawConnection(path)
-    return try connection.read { db in try Row.fetchAll(db, sql: "PRAGMA table_info(\(table))") }.map { row in
-        (row[1] ?? "", row[2] ?? "", (row[3] as Int64) != 0, (row[5] as Int64) != 0)
+    let connection = try SQLiteConnection(path: path, flags: [.readOnly])
+    let statement = try connection.prepare("PRAGMA table_info(\(table))")
+    var columns: [(String, String, Bool, Bool)] = []
+    while try statement.step() {
+        columns.append((statement.string(at: 1) ?? "", statement.string(at: 2) ?? "", statement.int64(at: 3) != 0,
+                        statement.int64(at: 5) != 0))
     }
+    return columns
 }
 
 @Suite("Schema")
@@ -30,7 +33,7 @@ struct SchemaTests {
         let store = try SQLiteReadingStore(path: path, logger: quietLogger)
         defer { store.close() }
 
-        let connection = try rawConnection(path)
+        let connection = try SQLiteConnection(path: path, flags: [.readOnly])
         #expect(try connection.int64("PRAGMA user_version") == 2)
         #expect(try connection.strings("SELECT feature || '/' || name FROM store_migrations")
                 == ["meter_data/1 minute rows, conflicts, lifetime totals"])
@@ -57,34 +60,10 @@ struct SchemaTests {
         #expect(totals.map(\.name) == ["phase", "wh_imp", "wh_exp", "varh", "vah", "updated"])
         #expect(totals.map(\.type) == ["INTEGER", "REAL", "REAL", "REAL", "REAL", "INTEGER"])
         #expect(try connection.int64("SELECT count(*) FROM energy_totals") == 3)
-        #expect(throws: DatabaseError.self) {
-            let writer = try rawConnection(path, readOnly: false)
+        #expect(throws: SQLiteError.self) {
+            let writer = try SQLiteConnection(path: path, flags: [.readWrite])
             try writer.execute("INSERT INTO energy_totals (phase) VALUES (4)")  // CHECK (phase IN (1, 2, 3))
         }
-    }
-
-    @Test("the writer stays at synchronous = FULL over GRDB's NORMAL, after opening and after reopening; readers never wait long")
-    func synchronousFull() throws {
-        let folder = TemporaryFolder()
-        let store = try SQLiteReadingStore(path: folder.file("data.db"), logger: quietLogger)
-        defer { store.close() }
-        #expect(try store.pragma("synchronous") == ["2"], "FULL")
-        try store.insert(makeRow(time: 60))
-        try store.reopen()
-        #expect(try store.pragma("synchronous") == ["2"], "FULL after reopen")
-        #expect(try store.pragma("journal_mode") == ["wal"])
-        #expect(try store.read("busy_timeout of a reader") { db throws(StoreError) in try db.query("PRAGMA busy_timeout") } == [[.integer(5000)]])
-    }
-
-    @Test("a clean close leaves one self-contained file: no -wal, no -shm, even after reads")
-    func closeCheckpoints() throws {
-        let folder = TemporaryFolder()
-        let store = try SQLiteReadingStore(path: folder.file("data.db"), logger: quietLogger)
-        try store.insert((0..<5).map { makeRow(time: 60 * Int64($0)) })
-        #expect(try store.count() == 5)  // a reader is open now (GRDB issue 739: its close() would leave the -wal)
-        store.close()
-        #expect(folder.names() == ["data.db"])
-        #expect(try rawConnection(folder.file("data.db")).int64("SELECT count(*) FROM meter_data") == 5)
     }
 
     @Test("opening an up-to-date file again applies nothing and keeps the rows")

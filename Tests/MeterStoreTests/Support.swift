@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
 import Foundation
-import GRDB
 import Logging
 import MeterReadings
 @testable import MeterStore
@@ -25,25 +24,6 @@ func holds(_ path: String, _ expected: [UInt8]?) -> Bool { bytes(of: path) == ex
 
 func write(_ bytes: [UInt8], to path: String) {
     #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)), "cannot write \(path)")
-}
-
-// MARK: - Looking at a file from outside the store
-
-/// A plain GRDB connection to `path` (read-only unless asked), beside the store's own.
-func rawConnection(_ path: String, readOnly: Bool = true) throws -> DatabaseQueue {
-    var configuration = Configuration()
-    configuration.readonly = readOnly
-    configuration.allowsUnsafeTransactions = true  // `busy` leaves a BEGIN IMMEDIATE open across calls
-    return try DatabaseQueue(path: path, configuration: configuration)
-}
-
-extension DatabaseQueue {
-    /// The rows of a one-column statement as text (`PRAGMA journal_mode`, `SELECT feature || '/' || name …`).
-    func strings(_ sql: String) throws -> [String] { try read { try String.fetchAll($0, sql: sql) } }
-    /// A statement that returns one integer (`PRAGMA user_version`, `SELECT count(*)`).
-    func int64(_ sql: String) throws -> Int64 { try read { try Int64.fetchOne($0, sql: sql) } ?? 0 }
-    /// Runs SQL outside any transaction the queue would open.
-    func execute(_ sql: String) throws { try writeWithoutTransaction { try $0.execute(sql: sql) } }
 }
 
 // MARK: - Rows
