@@ -66,7 +66,7 @@ public struct BuiltinForecaster: Sendable, Codable {
 
     /// A forecaster that serves persistence for every target (before the first training).
     public static func persistenceOnly(calendar: ForecastCalendar = .utc, options: TrainingOptions = .init()) -> BuiltinForecaster {
-        BuiltinForecaster(trainedAt: .min, validation: [:], options: options, timeZoneIdentifier: calendar.timeZone.identifier,
+        BuiltinForecaster(trainedAt: .min, validation: [:], options: options, timeZoneIdentifier: calendar.zone.identifier,
                           coefficients: [:], profile: [Float](repeating: 0, count: Features.profileSlots), levelRange: 0...0)
     }
 
@@ -234,7 +234,7 @@ public struct BuiltinForecaster: Sendable, Codable {
 
     /// The calendar rebuilt from `timeZoneIdentifier` (UTC if the zone is unknown here).
     public var calendar: ForecastCalendar {
-        ForecastCalendar(timeZone: TimeZone(identifier: timeZoneIdentifier) ?? TimeZone(identifier: "UTC")!)
+        ForecastCalendar(zoneIdentifier: timeZoneIdentifier)
     }
 
     /// The shared path of `forecast(history:at:)` and the backtest: calls `emit` per target forecast.

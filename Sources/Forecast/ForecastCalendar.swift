@@ -1,36 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import FoundationEssentials
-// Named zones (Europe/Zurich) and their daylight-saving rules: the ICU-backed TimeZone, without all of Foundation.
-import FoundationInternationalization
 
 /// Local time of a Unix minute: the minute of the day and the weekday, in the installation's time zone.
 /// The daily rhythm of a household follows local time, so the profile and the time features use it.
 public struct ForecastCalendar: Sendable {
     /// The zone local time is taken in.
-    public let timeZone: TimeZone
+    public let zone: ZoneOffsets
     /// The zone's offset when it never changes (UTC, fixed zones): no lookup per minute.
     let fixedOffsetMinutes: Int?
 
-    /// - Parameter timeZone: the installation's zone (`TimeZone(identifier: "Europe/Zurich")`).
-    public init(timeZone: TimeZone) {
-        self.timeZone = timeZone
-        let now = Date()
-        if timeZone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: 0)) == nil,
-           timeZone.nextDaylightSavingTimeTransition(after: now) == nil {
-            fixedOffsetMinutes = timeZone.secondsFromGMT(for: now) / 60
-        } else {
-            fixedOffsetMinutes = nil
-        }
+    /// - Parameter zone: the installation's zone (`ZoneOffsets(identifier: "Europe/Zurich")`).
+    public init(zone: ZoneOffsets) {
+        self.zone = zone
+        fixedOffsetMinutes = zone.isFixed ? zone.offsetSeconds(at: 0) / 60 : nil
+    }
+
+    /// The zone named `identifier`, UTC when the system does not know it.
+    public init(zoneIdentifier identifier: String) {
+        self.init(zone: ZoneOffsets(identifier: identifier) ?? .utc)
     }
 
     /// UTC.
-    public static let utc = ForecastCalendar(timeZone: TimeZone(identifier: "UTC")!)
+    public static let utc = ForecastCalendar(zone: .utc)
 
     /// The zone's offset from UTC at `minute`, in minutes.
     public func offsetMinutes(at minute: Int64) -> Int {
         if let fixed = fixedOffsetMinutes { return fixed }
-        return timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(minute) * 60)) / 60
+        return zone.offsetSeconds(at: minute * 60) / 60
     }
 
     /// Local minute of the day, 0 … 1439.

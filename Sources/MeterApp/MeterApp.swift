@@ -3,7 +3,6 @@
 import ADE9000
 import ADE9000Sim
 import Forecast
-public import FoundationEssentials
 import MeterCalibration
 public import Logging
 public import MeterClock
@@ -123,7 +122,7 @@ public struct MeterApp: Sendable {
         ]
         if configuration.forecast.enabled {
             services.append(.init(service: ForecastService(
-                settings: configuration.forecast, hub: hub, calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone),
+                settings: configuration.forecast, hub: hub, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"),
                 logger: logger, loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)))
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
@@ -160,13 +159,6 @@ public struct MeterApp: Sendable {
             return String(value.split(separator: ":").first ?? "")
         }
         return "/var/lib/clemap-edge"
-    }
-}
-
-extension MeterConfiguration {
-    /// `[INFO] timezone`, for the forecaster's time-of-day and weekday; UTC when absent or unknown.
-    public var forecastTimeZone: TimeZone {
-        timezone.flatMap(TimeZone.init(identifier:)) ?? TimeZone(identifier: "UTC")!
     }
 }
 

@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func localTimeFollowsTheZone() {
-        let zurich = ForecastCalendar(timeZone: TimeZone(identifier: "Europe/Zurich")!)
+        let zurich = ForecastCalendar(zoneIdentifier: "Europe/Zurich")
         // 2024-07-01 00:30 UTC = 02:30 CEST, a Monday; 2024-01-01 00:30 UTC = 01:30 CET, a Monday.
         let july = Int64(1_719_793_800 / 60), january = Int64(1_704_069_000 / 60)
         #expect(zurich.minuteOfDay(july) == 150 && zurich.weekday(july) == 0)

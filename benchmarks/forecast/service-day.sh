@@ -5,7 +5,7 @@
 # does sampling keep its grid while the built-in model trains, and what does the forecaster cost in memory?
 #
 # The database is seeded with 30 days of household minutes before "now" (the UCI development data, kW -> W,
-# split over the three phases), so the forecaster trains at its first minute and again a day later.
+# split over the three phases), so the forecaster restores 30 days and trains at its first minute, while sampling.
 # Prints, for both runs: samples taken against the grid (86,401 ticks), rows with fewer than 60 samples,
 # peak RSS; for the forecaster: trainings (and their seconds, from its events), forecasts stored.
 # A benchmark, not a test: it prints figures and exits 0 unless a step could not run.

@@ -317,10 +317,22 @@ public enum ForecastRestore {
                 guard let start = day.watts.firstIndex(where: { !$0.isNaN }), let end = day.watts.lastIndex(where: { !$0.isNaN }) else { continue }
                 series.load(minute: day.day * 1440 + Int64(start), values: Array(day.watts[start...end]))
             }
-            let from = ((series.lastMinute ?? firstDay * 1440 - 1) + 1) * 60
-            for row in try store.rows(from: from, to: minute * 60) where !row.flags.contains(.unsynchronised) {
-                let total = row.phases.reduce(0.0) { $0 + $1.p }
-                series.record(minute: row.time / 60, watts: total.isFinite ? total : nil)
+            // Then the minutes of meter_data after it, a day at a time and only the three powers: a year of whole
+            // rows at once would cost the service tens of MiB at start.
+            var from = ((series.lastMinute ?? firstDay * 1440 - 1) + 1) * 60
+            let end = minute * 60
+            while from < end {
+                let until = min(end, from + 86_400)
+                let rows = try store.read("cannot read meter_data for the forecast history") { db throws(StoreError) in
+                    try db.query("SELECT time, l1_p, l2_p, l3_p FROM meter_data WHERE time >= ? AND time < ? ORDER BY time",
+                                 [.integer(from), .integer(until)])
+                }
+                for row in rows {
+                    let phases = row[1...].map(\.double)
+                    let total = phases.allSatisfy { $0 != nil } ? phases.reduce(0.0) { $0 + $1! } : nil
+                    series.record(minute: row[0].int / 60, watts: total.flatMap { $0.isFinite ? $0 : nil })
+                }
+                from = until
             }
             builtin = try storedBuiltin(store, logger: logger)
         } catch {

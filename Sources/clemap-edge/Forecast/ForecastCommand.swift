@@ -146,7 +146,7 @@ struct ForecastTrain: AsyncParsableCommand {
             throw CLIError(description: "\(store.path): \(held) minutes of history; training needs at least 2 days (the daily lag and a validation day)")
         }
         let started = Date()
-        let model = BuiltinForecaster.train(history: history, endingAt: minute, calendar: ForecastCalendar(timeZone: configuration.forecastTimeZone))
+        let model = BuiltinForecaster.train(history: history, endingAt: minute, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"))
         let seconds = Date().timeIntervalSince(started)
         let summary = ForecastTarget.all.compactMap { t in model.validation[t].map { "\(t): skill \(DecimalText.signed($0.skill * 100, 1)) %\($0.servesPersistence ? " (serves persistence)" : "")" } }
         do { try ForecastRestore.saveBuiltin(model, store, detail: "on demand in \(DecimalText.fixed(seconds, 2)) s; \(summary.joined(separator: "; "))") } catch {
