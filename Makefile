@@ -9,7 +9,7 @@ DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
 APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev
 
-.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-backtest check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest check clean
 
 all: build
 
@@ -69,6 +69,10 @@ bench: deps
 ## Keras forecast: Python TensorFlow (the original's way) against clemap-edge's KerasModel on one .h5 (not a test).
 bench-forecast: deps
 	bash benchmarks/forecast/keras-vs-tensorflow.sh
+
+## The service over one simulated day with the forecaster on and off (seeded with 30 days): sampling grid, peak RSS.
+bench-forecast-day: deps
+	bash benchmarks/forecast/service-day.sh
 
 ## The forecaster's full two-year backtest on one core: time against a baseline, and the skill table.
 bench-backtest: deps
