@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 public import ADE9000
-public import MeterReadings
+import MeterReadings
 import MeterConfig
 #if canImport(Glibc)
 import Glibc

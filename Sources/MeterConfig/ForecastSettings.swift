@@ -14,7 +14,7 @@ public struct ForecastSettings: Sendable, Hashable {
     /// `train_every_hours`: hours between trainings of the built-in model, 1…168, default 24.
     public var trainEveryHours: Int
     /// `history_days`: days of minute power the forecaster keeps (4 bytes a minute, in memory and in its own
-    /// table), 8…730, default 400 (2.3 MB). The built-in model trains on up to a year of it: a year gave +21 % skill at
+    /// table), 8…730, default 365 (2.1 MB). The built-in model trains on up to 364 days of it: a year gave +21 % skill at
     /// 60 minutes in the backtest, 8 weeks +14 % (`Sources/Forecast/README.md`).
     public var historyDays: Int
     /// `min_training_days`: days of history before the built-in model first trains, 1…365, default 21 (a week for
@@ -31,7 +31,7 @@ public struct ForecastSettings: Sendable, Hashable {
     /// `keep_forecasts_days`: days the issued forecasts stay in the `forecast` table, 1…365, default 7.
     public var keepForecastsDays: Int
 
-    public init(enabled: Bool = true, modelPath: String? = nil, trainEveryHours: Int = 24, historyDays: Int = 400,
+    public init(enabled: Bool = true, modelPath: String? = nil, trainEveryHours: Int = 24, historyDays: Int = 365,
                 minTrainingDays: Int = 21, scoreWindowHours: Int = 168, driftSkillBelow: Double = 0,
                 driftForHours: Int = 24, keepForecastsDays: Int = 7) {
         self.enabled = enabled; self.modelPath = modelPath; self.trainEveryHours = trainEveryHours

@@ -52,6 +52,7 @@ final class ReaderPool: Sendable {
         do {
             let connection = try SQLiteConnection(path: path, flags: [.readOnly])
             connection.setBusyTimeout(milliseconds: SQLiteReadingStore.busyTimeoutMilliseconds)
+            SQLiteReadingStore.limitPageCache(connection)
             return connection
         } catch {
             throw StoreError(.open, path: path, detail: "\(what): cannot open a reader", error)

@@ -2,6 +2,16 @@
 import Logging
 
 extension SQLiteReadingStore {
+    /// Each connection's page cache (`PRAGMA cache_size`), in KiB. SQLite's default is 2 MiB a connection; the service
+    /// writes a row and a handful of forecasts a minute and reads little, and every MiB is a thirtieth of its
+    /// memory budget.
+    static let pageCacheKiB = 512
+
+    /// Sets ``pageCacheKiB`` on `connection`; a failure leaves SQLite's default, which only costs memory.
+    static func limitPageCache(_ connection: SQLiteConnection) {
+        do throws(SQLiteError) { try connection.execute("PRAGMA cache_size = -\(pageCacheKiB)") } catch {}
+    }
+
     /// How long a write waits for another process's lock (`PRAGMA busy_timeout`), in milliseconds.
     static let busyTimeoutMilliseconds: Int32 = 5000
 
@@ -56,6 +66,7 @@ extension SQLiteReadingStore {
             throw StoreError(.open, path: path, detail: "cannot open the database", error)
         }
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+        limitPageCache(connection)
         connection.setCheckpointOnClose(false)  // until the checks pass: never rewrite a file we refuse
         if !readOnly && connection.isReadOnly {
             connection.close()

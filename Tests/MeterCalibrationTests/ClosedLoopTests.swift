@@ -16,7 +16,6 @@ import Testing
     /// Measures a board with a reference connected and `calibration` in its registers, for `seconds`.
     static func measure(board: FrontEnd, reference: CalibrationReference, calibration: [Phase: PhaseCalibration],
                         seconds: Double = 10, voltageAngles: [Double]? = nil, seed: UInt64 = 1) async throws -> CalibrationMeasurement {
-        let clock = VirtualClock()
         var phases = Array(repeating: Scenario.PhaseLoad(voltageV: reference.voltage, currentA: reference.current,
                                                          angleDeg: reference.angleDegrees), count: 3)
         if let voltageAngles { for i in 0..<3 { phases[i].voltageAngleDeg = voltageAngles[i] } }

@@ -179,10 +179,7 @@ public final class ForecastService: Service {
             let started = ContinuousClock.now
             let model = await OwnThread.run { BuiltinForecaster.train(history: history, endingAt: minute, calendar: calendar) }
             let seconds = (ContinuousClock.now - started).seconds
-            let summary = ForecastTarget.all.map { target -> String in
-                guard let v = model.validation[target] else { return "\(target): not validated" }
-                return "\(target): skill \(DecimalText.signed(v.skill * 100, 1)) %" + (v.servesPersistence ? " (serves persistence)" : "")
-            }.joined(separator: "; ")
+            let summary = model.validationSummary.joined(separator: "; ")
             logger.info("forecast: built-in model trained", metadata: ["seconds": "\(DecimalText.fixed(seconds, 2))", "validation": "\(summary)"])
             do { try ForecastRestore.saveBuiltin(model, store, detail: "in \(DecimalText.fixed(seconds, 2)) s; \(summary)") } catch {
                 logger.warning("forecast: the trained model was not stored (it is used, and trained again after a restart)", metadata: ["error": "\(error)"])
@@ -376,6 +373,16 @@ struct FaultGate {
         guard failing else { return }
         failing = false
         logger.notice("forecast: storing again")
+    }
+}
+
+extension BuiltinForecaster {
+    /// Per target, its validation skill against persistence, for logs and events: `value+60min: skill +18.2 %`.
+    public var validationSummary: [String] {
+        ForecastTarget.all.map { target in
+            guard let v = validation[target] else { return "\(target): not validated (too little history)" }
+            return "\(target): skill \(DecimalText.signed(v.skill * 100, 1)) %" + (v.servesPersistence ? " (serves persistence)" : "")
+        }
     }
 }
 

@@ -29,9 +29,13 @@ struct ForecastDatabaseOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Database file (default: [DATA_GATHERING_MODULE] db_path, relative to the config file).", valueName: "file"))
     var db: String?
 
-    func open(_ configuration: MeterConfiguration, logger: Logger) throws -> any ReadingStore {
+    /// Loads the configuration, sets up logging, and opens the database with the forecaster's tables.
+    func open(_ global: GlobalOptions) throws -> (configuration: MeterConfiguration, logger: Logger, store: any ReadingStore) {
+        let configuration = try global.loadConfiguration()
+        global.bootstrapLogging(configuration.logLevel)
+        let logger = Logger(label: "clemap-edge")
         let path = db ?? configuration.resolvedDBPath
-        do { return try SQLiteReadingStore(path: path, logger: logger, features: [ForecastTables.schema]) } catch {
+        do { return (configuration, logger, try SQLiteReadingStore(path: path, logger: logger, features: [ForecastTables.schema])) } catch {
             throw CLIError(description: "\(error)")
         }
     }
@@ -81,10 +85,7 @@ struct ForecastPredict: AsyncParsableCommand {
             print(try predictWithModel(path: model, window: values, repeatCount: `repeat`, json: json))
             return
         }
-        let configuration = try global.loadConfiguration()
-        global.bootstrapLogging(configuration.logLevel)
-        let logger = Logger(label: "clemap-edge")
-        let store = try database.open(configuration, logger: logger)
+        let (configuration, logger, store) = try database.open(global)
         defer { store.close() }
         let latest = try store.latest(limit: 1).first
         guard let latest else { throw CLIError(description: "\(store.path): no rows yet: the forecaster needs the meter's minutes (run the service)") }
@@ -131,10 +132,7 @@ struct ForecastTrain: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let configuration = try global.loadConfiguration()
-        global.bootstrapLogging(configuration.logLevel)
-        let logger = Logger(label: "clemap-edge")
-        let store = try database.open(configuration, logger: logger)
+        let (configuration, logger, store) = try database.open(global)
         defer { store.close() }
         guard let latest = try store.latest(limit: 1).first else {
             throw CLIError(description: "\(store.path): no rows yet: nothing to train on (run the service)")
@@ -143,12 +141,12 @@ struct ForecastTrain: AsyncParsableCommand {
         let history = ForecastRestore.load(store, historyDays: configuration.forecast.historyDays, upTo: minute + 1, logger: logger).history
         let held = history.firstMinute.map { minute - $0 + 1 } ?? 0
         guard held >= 2 * 1440 else {
-            throw CLIError(description: "\(store.path): \(held) minutes of history; training needs at least 2 days (the daily lag and a validation day)")
+            throw CLIError(description: "\(store.path): \(held) minutes of history; training needs at least 2 days (and the model serves persistence until it has 21)")
         }
         let started = Date()
         let model = BuiltinForecaster.train(history: history, endingAt: minute, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"))
         let seconds = Date().timeIntervalSince(started)
-        let summary = ForecastTarget.all.compactMap { t in model.validation[t].map { "\(t): skill \(DecimalText.signed($0.skill * 100, 1)) %\($0.servesPersistence ? " (serves persistence)" : "")" } }
+        let summary = model.validationSummary
         do { try ForecastRestore.saveBuiltin(model, store, detail: "on demand in \(DecimalText.fixed(seconds, 2)) s; \(summary.joined(separator: "; "))") } catch {
             throw CLIError(description: "\(error)")
         }
@@ -174,10 +172,7 @@ struct ForecastStatus: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let configuration = try global.loadConfiguration()
-        global.bootstrapLogging(configuration.logLevel)
-        let logger = Logger(label: "clemap-edge")
-        let store = try database.open(configuration, logger: logger)
+        let (configuration, logger, store) = try database.open(global)
         defer { store.close() }
         let report: ForecastReport
         do { report = try ForecastReport.read(store, settings: configuration.forecast, logger: logger) } catch {
