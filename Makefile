@@ -30,7 +30,7 @@ demo: build
 		--sim-speed $(DEMO_SPEED) --sim-duration $(DEMO_SECONDS) --db $(DEMO_DB)
 	@echo "\nThe newest rows, as the original readers query them:" >&2
 	@sqlite3 -header -column $(DEMO_DB) 'SELECT time, l1_p, l2_p, l3_p FROM meter_data ORDER BY time DESC LIMIT 10'
-	@echo "\nThe forecaster (three-phase total power; the built-in model trains once it holds four weeks):" >&2
+	@echo "\nThe forecaster (three-phase total power; the built-in model trains once it holds three weeks):" >&2
 	@$(SWIFT) run --skip-build clemap-edge forecast status --config $(CONFIG) --db $(DEMO_DB) 2>/dev/null
 	@echo "\nMore: sqlite3 $(DEMO_DB) 'SELECT * FROM meter_data ORDER BY time DESC LIMIT 3' (columns: README.md)" >&2
 
