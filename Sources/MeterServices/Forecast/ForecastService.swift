@@ -15,7 +15,7 @@ public import Synchronization
 
 /// The forecaster in the service: follows the hub's final rows, keeps its compact history (`forecast_history`),
 /// issues every model's forecasts each minute from consecutive minutes only, stores and scores them, trains the
-/// built-in model on its schedule on a thread of its own, watches a Keras model file, and records drift.
+/// built-in model on its schedule on a background dispatch thread, watches a Keras model file, and records drift.
 ///
 /// It reads rows from a bounded subscription (a day of rows): if it ever falls that far behind, it loses its own
 /// rows, visibly, and never slows sampling or storage. It writes only its own tables, one short transaction a
@@ -177,7 +177,7 @@ public final class ForecastService: Service {
         let calendar = self.calendar, logger = self.logger
         return Task {
             let started = ContinuousClock.now
-            let model = await OwnThread.run { BuiltinForecaster.train(history: history, endingAt: minute, calendar: calendar) }
+            let model = await BackgroundQueue.run { BuiltinForecaster.train(history: history, endingAt: minute, calendar: calendar) }
             let seconds = (ContinuousClock.now - started).seconds
             let summary = model.validationSummary.joined(separator: "; ")
             logger.info("forecast: built-in model trained", metadata: ["seconds": "\(DecimalText.fixed(seconds, 2))", "validation": "\(summary)"])
@@ -443,7 +443,7 @@ struct FileStamp: Equatable {
 }
 
 /// Runs CPU-heavy work (training) on a background dispatch thread, not on the concurrency pool the sampler shares.
-enum OwnThread {
+enum BackgroundQueue {
     static func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             DispatchQueue.global(qos: .background).async { continuation.resume(returning: work()) }
