@@ -46,12 +46,12 @@ public struct ForecastEngine: Sendable {
         // Score the issues whose target ends at this minute.
         for target in ForecastTarget.all {
             let issue = minute - Int64(target.horizonMinutes)
-            guard let issued = pending[issue], let actual = actual(target, issuedAt: issue),
+            guard let issued = pending[issue], let actual = target.actual(in: history, issuedAt: issue),
                   let persistence = issued["persistence"]?[target] else { continue }
-            step.actuals.append(((issue + 1) * 60, target.horizonMinutes, target.kindName, actual))
+            step.actuals.append(((issue + 1) * 60, target.horizonMinutes, target.kind.rawValue, actual))
             for (model, forecasts) in issued {
                 guard let forecast = forecasts[target] else { continue }
-                step.scores[ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kindName),
+                step.scores[ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kind.rawValue),
                             default: ForecastAccuracy()].add(forecast: forecast, actual: actual, persistence: persistence)
             }
         }
@@ -87,7 +87,7 @@ public struct ForecastEngine: Sendable {
             for (target, value) in forecasts where value.isFinite {
                 rows.append(ForecastTables.Row(
                     issued: (minute + 1) * 60, targetTime: (minute + Int64(target.horizonMinutes)) * 60,
-                    horizonMinutes: target.horizonMinutes, kind: target.kindName, model: model, value: value))
+                    horizonMinutes: target.horizonMinutes, kind: target.kind.rawValue, model: model, value: value))
             }
         }
         return rows.sorted {
@@ -96,21 +96,4 @@ public struct ForecastEngine: Sendable {
             return $0.model < $1.model
         }
     }
-
-    /// The actual of `target` issued at minute `issue`, when every minute it covers is present.
-    func actual(_ target: ForecastTarget, issuedAt issue: Int64) -> Double? {
-        let end = issue + Int64(target.horizonMinutes)
-        switch target.kind {
-        case .value:
-            return history.value(at: end).map(Double.init)
-        case .mean:
-            guard let window = history.consecutiveWindow(endingAt: end, count: target.horizonMinutes) else { return nil }
-            return window.reduce(0.0) { $0 + Double($1) } / Double(window.count)
-        }
-    }
-}
-
-extension ForecastTarget {
-    /// `value` or `mean`, as in the `forecast` table.
-    public var kindName: String { kind == .value ? "value" : "mean" }
 }

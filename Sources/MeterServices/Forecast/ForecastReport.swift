@@ -50,7 +50,7 @@ public struct ForecastReport: Sendable, Codable {
         let builtin = restored.builtin
         let validation = ForecastTarget.all.compactMap { target -> Validation? in
             guard let v = builtin?.validation[target] else { return nil }
-            return Validation(horizon_min: target.horizonMinutes, target: target.kindName, skill_mae: v.skill,
+            return Validation(horizon_min: target.horizonMinutes, target: target.kind.rawValue, skill_mae: v.skill,
                               serves: v.servesPersistence ? "persistence" : "builtin")
         }
         let window = Int64(settings.scoreWindowHours) * 3600

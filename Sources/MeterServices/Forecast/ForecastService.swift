@@ -222,7 +222,7 @@ public final class ForecastService: Service {
         let hour = now / 3600
         for (model, targets) in served {
             for target in targets {
-                let key = ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kindName)
+                let key = ForecastTables.ScoreKey(model: model, horizonMinutes: target.horizonMinutes, kind: target.kind.rawValue)
                 let window = Int64(settings.scoreWindowHours), span = Int64(settings.driftForHours)
                 guard let hourly = try? store.read("cannot read the scores", { db throws(StoreError) in
                     try ForecastTables.hourlyScores(key, from: (hour - window - span) * 3600, in: db)

@@ -61,12 +61,7 @@ public struct KerasServedModel: CheckedForecastModel {
             checked += 1
             guard value.isFinite else { nonFinite += 1; continue }
             guard issue + horizon <= minute else { continue }
-            let actual: Double?
-            if target.kind == .value {
-                actual = history.value(at: issue + horizon).map(Double.init)
-            } else {
-                actual = history.consecutiveWindow(endingAt: issue + horizon, count: target.horizonMinutes).map { $0.reduce(0.0) { $0 + Double($1) } / Double($0.count) }
-            }
+            let actual = target.actual(in: history, issuedAt: issue)
             if let actual {
                 scored += 1
                 sumAbs += abs(value - actual); sumAbsPersistence += abs(Double(last) - actual)
