@@ -7,7 +7,7 @@ SCENARIO     ?= scenarios/home-day.json
 DEMO_SPEED   ?= 120
 DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
-APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev
+APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev libcurl4-openssl-dev
 
 .PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest check clean
 

@@ -110,6 +110,9 @@ let package = Package(
         .target(name: "Forecast", exclude: ["README.md"], swiftSettings: swiftSettings),
         // The system zlib (Debian zlib1g-dev), for reading .csv.gz in the CLI.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The system libcurl (Debian libcurl4-openssl-dev) and nettle's SHA-256 (nettle-dev), confined to S3Client.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CNettle", pkgConfig: "nettle", providers: [.apt(["nettle-dev"])]),
         // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
         .target(name: "MeterTesting", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The one place that builds the service from a configuration: `run` and the tests call it.
