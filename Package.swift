@@ -113,6 +113,8 @@ let package = Package(
         // The system libcurl (Debian libcurl4-openssl-dev) and nettle's SHA-256 (nettle-dev), confined to S3Client.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CNettle", pkgConfig: "nettle", providers: [.apt(["nettle-dev"])]),
+        // A small synchronous S3 client (PUT, GET, download, HEAD, ListObjectsV2) signed by libcurl. No Foundation.
+        .target(name: "S3Client", dependencies: ["CCurl", "CNettle"], swiftSettings: swiftSettings),
         // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
         .target(name: "MeterTesting", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
         // The one place that builds the service from a configuration: `run` and the tests call it.
