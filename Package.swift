@@ -191,6 +191,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "S3ClientTests",
+            dependencies: ["S3Client", "MeterTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
     ]
 )
