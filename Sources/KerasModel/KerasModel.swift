@@ -6,7 +6,8 @@ import FoundationEssentials
 ///
 /// Files: `model.save("m.h5")` from Keras 2 (tf.keras ≤ 2.15) or Keras 3; a Keras 3 `.keras` zip; a tar,
 /// tar.gz or tgz holding one such file, as SageMaker packs `/opt/ml/model/` (`model.tar.gz` with `model.h5`),
-/// optionally with `scaler.json` beside it. A TensorFlow SavedModel folder is refused.
+/// optionally with `scaler.json` beside it, and nothing else. A TensorFlow SavedModel folder is refused; so is an
+/// archive cut short or holding an entry that must not be unpacked (an absolute or `..` path, a link, a device).
 ///
 /// Layers: InputLayer, Dense, LSTM, GRU (`reset_after` true and false), SimpleRNN, Normalization, Flatten,
 /// Activation, Dropout and the noise layers (identity at inference). The architecture comes from the file's own
@@ -16,11 +17,12 @@ import FoundationEssentials
 /// so are NaN or infinite weights.
 ///
 /// ## Topics
-/// - ``load(contentsOf:)``
+/// - ``load(contentsOf:limits:)``
+/// - ``Limits``
 /// - ``makeRunner()``
 /// - ``KerasRunner``
 public struct KerasModel: Sendable {
-    /// The file given to ``load(contentsOf:)``.
+    /// The file given to ``load(contentsOf:limits:)``.
     public var path: String
     /// Time steps of the input window (the InputLayer's `batch_shape[1]`), nil when the model leaves it open.
     public var windowLength: Int?
@@ -41,15 +43,32 @@ public struct KerasModel: Sendable {
 
     let layers: [Layer]
 
+    /// How large a model file may be. A model for this device is tens of kB; the limits only keep a wrong or
+    /// hostile file (a gzip bomb) from filling the memory, since files are read whole.
+    public struct Limits: Sendable, Hashable {
+        /// The file as given (an `.h5`, a `.keras`, or the packed archive).
+        public var fileBytes: Int
+        /// An archive's regular files unpacked, together (a `.keras` inside a tar.gz is counted again).
+        public var unpackedBytes: Int
+        /// - Parameters:
+        ///   - fileBytes: 64 MiB by default.
+        ///   - unpackedBytes: 256 MiB by default.
+        public init(fileBytes: Int = 64 << 20, unpackedBytes: Int = 256 << 20) {
+            self.fileBytes = fileBytes; self.unpackedBytes = unpackedBytes
+        }
+    }
+
     /// Loads and checks a model file. Blocks on file I/O; safe from any thread (HDF5 access is serialised).
     ///
-    /// - Parameter path: an `.h5`, `.keras`, `.tar`, `.tar.gz` or `.tgz` file (the format is read from the file's
-    ///   first bytes, not its name).
+    /// - Parameters:
+    ///   - path: an `.h5`, `.keras`, `.tar`, `.tar.gz` or `.tgz` file (the format is read from the file's first
+    ///     bytes, not its name).
+    ///   - limits: the largest file, and archive unpacked, that is read.
     /// - Returns: the model, ready for ``makeRunner()``.
-    /// - Throws: ``KerasModelError`` naming the file, and the layer and option where one is involved.
-    public static func load(contentsOf path: String) throws(KerasModelError) -> KerasModel {
+    /// - Throws: ``KerasModelError`` naming the file (and the archive entry, layer and option where one is involved).
+    public static func load(contentsOf path: String, limits: Limits = Limits()) throws(KerasModelError) -> KerasModel {
         let bytes: [UInt8]
-        switch LocalFile.read(path) {
+        switch LocalFile.read(path, limit: limits.fileBytes) {
         case .folder:
             if LocalFile.exists(path + "/saved_model.pb") { throw savedModel(path) }
             throw KerasModelError(.notAModel, file: path, detail: "a folder, not a model file",
@@ -57,6 +76,10 @@ public struct KerasModel: Sendable {
         case .failure(let message):
             throw KerasModelError(.unreadable, file: path, detail: "cannot read the file: \(message)",
                                   remedy: "check the path and its permissions; give an .h5, .keras or model.tar.gz file")
+        case .tooLarge(let size):
+            throw KerasModelError(.tooLarge, file: path,
+                                  detail: "the file is \(size) bytes, more than the \(ArchiveReader.mebibytes(limits.fileBytes)) a model file may be",
+                                  remedy: "give the model file itself (an .h5, .keras or model.tar.gz of tens of kB to a few MiB); a larger one needs a larger limit")
         case .contents(let contents):
             bytes = contents
         }
@@ -67,7 +90,7 @@ public struct KerasModel: Sendable {
             besideScaler = (String(decoding: contents, as: UTF8.self), beside)
         }
         var model = try HDF5File.withLibrary { () throws(KerasModelError) -> KerasModel in
-            try ModelFile(path: path).load(bytes: bytes, display: path, archiveScaler: nil, allowArchive: true)
+            try ModelFile(path: path, limits: limits).load(bytes: bytes, display: path, archiveScaler: nil, allowArchive: true)
         }
         if model.scaler == nil, let besideScaler {
             (model.scaler, model.forecastTarget) = try ScalerFile.parse(besideScaler.text, source: besideScaler.source)
@@ -89,6 +112,7 @@ public struct KerasModel: Sendable {
 /// Recognises the format and reads the configuration, weights and scaler.
 private struct ModelFile {
     var path: String
+    var limits: KerasModel.Limits
 
     static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
     static let zipSignature: [UInt8] = [0x50, 0x4B, 0x03, 0x04]
@@ -132,11 +156,21 @@ private struct ModelFile {
         }
         let entries: [ArchiveReader.Entry]
         do {
-            entries = try ArchiveReader.entries(bytes: bytes)
+            entries = try ArchiveReader.entries(bytes: bytes, limit: limits.unpackedBytes)
         } catch {
-            throw KerasModelError(.notAModel, file: display,
-                                  detail: "neither an HDF5 model (.h5), a .keras zip, nor a tar/tar.gz archive (\(error.message))",
-                                  remedy: "give the .h5 or .keras file Keras wrote, or the model.tar.gz of the training job")
+            switch error.kind {
+            case .notAnArchive:
+                throw KerasModelError(.notAModel, file: display,
+                                      detail: "neither an HDF5 model (.h5), a .keras zip, nor a tar/tar.gz archive (\(error.message))",
+                                      remedy: error.remedy)
+            case .damaged:
+                throw KerasModelError(.unreadable, file: display, detail: error.message, remedy: error.remedy)
+            case .unsafeEntry:
+                throw KerasModelError(.unsafeArchive, file: "\(display) (\(error.entry ?? "?"))",
+                                      detail: "the archive entry is \(error.message); the whole archive is refused", remedy: error.remedy)
+            case .tooLarge:
+                throw KerasModelError(.tooLarge, file: display, detail: error.message, remedy: error.remedy)
+            }
         }
         if bytes.starts(with: Self.zipSignature), let config = entries.first(where: { $0.path == "config.json" }) {
             return try loadKeras(entries, config: config, display: display, archiveScaler: archiveScaler)
@@ -158,9 +192,21 @@ private struct ModelFile {
                                       : "the archive holds \(models.count) models (\(models.map(\.path).joined(separator: ", "))); which one is meant is unclear",
                                   remedy: "pack exactly one model.h5 (or model.keras), optionally with scaler.json, e.g. tar czf model.tar.gz model.h5 scaler.json")
         }
+        // Exactly the model and an optional scaler.json: anything else means the archive is not the one meant (a
+        // job that packed its code or checkpoints, a wrong folder), and which scaler applies would be a guess.
+        // macOS tar's AppleDouble companions (`._model.h5`, `__MACOSX/`) are metadata and pass.
+        let scalerEntry = entries.first(where: { $0.name == "scaler.json" })
+        let extra = entries.filter {
+            $0.path != member.path && $0.path != scalerEntry?.path && !$0.path.hasPrefix("__MACOSX/") && !$0.name.hasPrefix("._")
+        }
+        guard extra.isEmpty else {
+            throw KerasModelError(.unexpectedEntries, file: display,
+                                  detail: "the archive holds files besides \(member.path)\(scalerEntry.map { " and \($0.path)" } ?? ""): \(extra.map(\.path).joined(separator: ", "))",
+                                  remedy: "pack only model.h5 (or model.keras) and optionally scaler.json, e.g. tar czf model.tar.gz model.h5 scaler.json")
+        }
         let memberDisplay = "\(display) (\(member.path))"
         var scaler: (text: String, source: String)? = nil
-        if let entry = entries.first(where: { $0.name == "scaler.json" }) {
+        if let entry = scalerEntry {
             scaler = (String(decoding: entry.bytes, as: UTF8.self), "\(display) (\(entry.path))")
         }
         return try load(bytes: member.bytes, display: memberDisplay, archiveScaler: scaler, allowArchive: false)

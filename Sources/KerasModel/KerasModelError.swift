@@ -11,12 +11,12 @@ public struct KerasModelError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Hashable, Sendable {
             case unreadable, notAModel, savedModel, unsupportedLayer, unsupportedOption, badConfig, badWeights,
-                 nonFiniteWeights, badScaler
+                 nonFiniteWeights, badScaler, unsafeArchive, unexpectedEntries, tooLarge
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
-        /// The file is missing, cannot be read, or is damaged (truncated HDF5, broken archive).
+        /// The file is missing, cannot be read, or is damaged (truncated HDF5, an archive cut short).
         public static let unreadable = Code(.unreadable)
         /// The file is readable but holds no Keras model (no `model_config`, no model in the archive, …).
         public static let notAModel = Code(.notAModel)
@@ -34,6 +34,13 @@ public struct KerasModelError: Error, CustomStringConvertible, Sendable {
         public static let nonFiniteWeights = Code(.nonFiniteWeights)
         /// `scaler.json` (or the `clemap_scaler` attribute) is malformed or has a zero or non-finite std.
         public static let badScaler = Code(.badScaler)
+        /// An archive entry that must not be unpacked: an absolute path, a `..` component, a symbolic or hard
+        /// link, a device, a FIFO or a socket. The whole archive is refused.
+        public static let unsafeArchive = Code(.unsafeArchive)
+        /// An archive holding files besides the one model and an optional `scaler.json`.
+        public static let unexpectedEntries = Code(.unexpectedEntries)
+        /// The file, or the archive unpacked, is larger than the limit (``KerasModel/Limits``).
+        public static let tooLarge = Code(.tooLarge)
 
         /// The code's name, e.g. `nonFiniteWeights`.
         public var description: String { value.rawValue }

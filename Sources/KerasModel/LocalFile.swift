@@ -14,6 +14,8 @@ enum LocalFile {
         case contents([UInt8])
         case folder
         case failure(String)
+        /// Larger than the limit given: its size in bytes (nothing read).
+        case tooLarge(Int64)
     }
 
     static func exists(_ path: String) -> Bool {
@@ -21,10 +23,13 @@ enum LocalFile {
         return stat(path, &info) == 0
     }
 
-    static func read(_ path: String) -> Outcome {
+    /// - Parameter limit: the most bytes to read; a larger file is ``Outcome/tooLarge(_:)`` (a file that grows
+    ///   while read is cut at one byte over, and is too large too).
+    static func read(_ path: String, limit: Int = .max) -> Outcome {
         var info = stat()
         guard stat(path, &info) == 0 else { return .failure(String(cString: strerror(errno))) }
         if (info.st_mode & S_IFMT) == S_IFDIR { return .folder }
+        if info.st_size > limit { return .tooLarge(Int64(info.st_size)) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return .failure(String(cString: strerror(errno))) }
         defer { close(fd) }
@@ -39,6 +44,7 @@ enum LocalFile {
                 return .failure(String(cString: strerror(errno)))
             }
             bytes.append(contentsOf: chunk[0..<count])
+            if bytes.count > limit { return .tooLarge(Int64(bytes.count)) }
         }
     }
 }

@@ -67,6 +67,9 @@ public struct MeterApp: Sendable {
     public let meter: Meter
     /// The sampler (its counters).
     public let sampler: SamplingService
+    /// The forecaster, nil when `[FORECAST]` is off: where a new model file is offered
+    /// (``ForecastService/offer(stagedFile:source:)``).
+    public let forecast: ForecastService?
     /// The database file.
     public let databasePath: String
     /// Opens the store the way the service does (with every feature's migrations), for readers.
@@ -120,10 +123,13 @@ public struct MeterApp: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: storage, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
+        var forecast: ForecastService?
         if configuration.forecast.enabled {
-            services.append(.init(service: ForecastService(
+            let service = ForecastService(
                 settings: configuration.forecast, hub: hub, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"),
-                logger: logger, loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)))
+                logger: logger, loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)
+            services.append(.init(service: service))
+            forecast = service
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {
@@ -139,7 +145,7 @@ public struct MeterApp: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
         let group = ServiceGroup(configuration: groupConfiguration)
         restart.onRequest { Task { await group.triggerGracefulShutdown() } }
-        return MeterApp(group: group, hub: hub, meter: meter, sampler: sampler, databasePath: databasePath,
+        return MeterApp(group: group, hub: hub, meter: meter, sampler: sampler, forecast: forecast, databasePath: databasePath,
                         openStore: openStore, storeSchemas: storeSchemas, restart: restart)
     }
 

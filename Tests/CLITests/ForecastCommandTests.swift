@@ -70,4 +70,44 @@ struct ForecastCommandTests {
         #expect(report["builtin_trained_at"] == nil || report["builtin_trained_at"] is NSNull)
         #expect((report["history_minutes_present"] as? Int ?? 0) >= 59)
     }
+
+    @Test("status shows the Keras model in use, and the last model refused with its time, source and reason")
+    func statusShowsTheModelInUseAndTheLastRefusal() async throws {
+        let dir = try TempDir()
+        defer { dir.remove() }
+        let shipped = try String(contentsOfFile: Fixtures.repositoryRoot + "/calibration/config.ini", encoding: .utf8)
+        func simulate(model: String) async throws -> (config: String, db: String) {
+            let name = (model as NSString).lastPathComponent
+            let config = dir.path + "/\(name).ini", db = dir.path + "/\(name).db"
+            let path = Fixtures.repositoryRoot + "/" + Self.fixtures + model
+            try shipped.replacingOccurrences(of: "\nmodel = builtin\n", with: "\nmodel = \(path)\n").write(toFile: config, atomically: true, encoding: .utf8)
+            let run = try await runCLI(["run", "--simulate", "--config", config, "--scenario", "scenarios/home-day.json",
+                                        "--sim-speed", "1000", "--sim-duration", "900", "--db", db])
+            expectExit(run, 0)
+            return (config, db)
+        }
+
+        let refused = try await simulate(model: "nan_model.tar")
+        let text = try await runCLI(["forecast", "status", "--config", refused.config, "--db", refused.db])
+        expectExit(text, 0)
+        let path = Fixtures.repositoryRoot + "/" + Self.fixtures + "nan_model.tar"
+        #expect(text.stdout.contains("keras model in use: none yet"), "\(text.stdout)")
+        #expect(text.stdout.contains("last model refused: ") && text.stdout.contains(" from \(path): \(path) (model.h5): layer 0"), "\(text.stdout)")
+        #expect(text.stdout.contains("the model's weights contain NaN: the training diverged"))
+        let json = try await runCLI(["forecast", "status", "--config", refused.config, "--db", refused.db, "--json"])
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as! [String: Any]
+        let refusal = try #require(report["last_refusal"] as? [String: Any], "\(json.stdout)")
+        #expect(Set(refusal.keys) == ["time", "source", "reason"])
+        #expect(refusal["source"] as? String == path && (refusal["reason"] as? String)?.contains("weights contain NaN") == true)
+        #expect(report["model_in_use"] == nil || report["model_in_use"] is NSNull)
+
+        let served = try await simulate(model: "sagemaker.tar.gz")
+        let status = try await runCLI(["forecast", "status", "--config", served.config, "--db", served.db, "--json"])
+        let inUse = try #require((try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as! [String: Any])["model_in_use"] as? [String: Any])
+        #expect(Set(inUse.keys) == ["loaded_at", "source", "detail"])
+        #expect(inUse["source"] as? String == Fixtures.repositoryRoot + "/" + Self.fixtures + "sagemaker.tar.gz")
+        #expect((inUse["detail"] as? String)?.hasPrefix("LSTM(32, relu) → Dense(1)") == true, "\(inUse)")
+        let line = try await runCLI(["forecast", "status", "--config", served.config, "--db", served.db])
+        #expect(line.stdout.contains("keras model in use: LSTM(32, relu) → Dense(1)"), "\(line.stdout)")
+    }
 }

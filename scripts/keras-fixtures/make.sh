@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Makes the two pinned venvs (.venv-keras2: tf.keras 2.15; .venv-keras3: TensorFlow + Keras 3) in the repository
-# and regenerates every fixture of Tests/KerasModelTests/Fixtures with them. Needs python3 (3.11) and PyPI.
+# and regenerates every fixture of Tests/KerasModelTests/Fixtures with them (then the model-update archives, from
+# those and one more Keras 3 model). Needs python3 (3.11) and PyPI.
 # Usage: scripts/keras-fixtures/make.sh      (about 1.5 GB per venv; the first run downloads TensorFlow twice)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -20,4 +21,5 @@ done
 mkdir -p "$out"
 .venv-keras2/bin/python "$here/make_fixtures.py" "$out"
 .venv-keras3/bin/python "$here/make_fixtures.py" "$out"
+.venv-keras3/bin/python "$here/make_update_fixtures.py" "$out"
 ls -l "$out"

@@ -6,8 +6,9 @@ public import MeterConfig
 import MeterReadings
 public import MeterStore
 
-/// What `clemap-edge forecast status` prints and the HTTP API will serve: the models, their validation, the
-/// rolling scores per model and target, the history held, the newest events and the queued exports.
+/// What `clemap-edge forecast status` prints and the HTTP API will serve: the models, their validation, the Keras
+/// model in use and the last one refused, the rolling scores per model and target, the history held, the newest
+/// events and the queued exports.
 /// JSON keys are snake_case; power in W; times Unix seconds UTC.
 public struct ForecastReport: Sendable, Codable {
     public struct Validation: Sendable, Codable {
@@ -28,8 +29,28 @@ public struct ForecastReport: Sendable, Codable {
         public var wape: Double?
         public var skill_mae: Double?
     }
+    /// The Keras model last loaded (its `model_loaded` event).
+    public struct ModelInUse: Sendable, Codable {
+        public var loaded_at: Int64
+        /// The file's path, or where an offered file came from (an S3 key).
+        public var source: String
+        /// The model, its check on recent history, and where it was installed.
+        public var detail: String
+    }
+    /// The newest model file refused (its `model_rejected` event).
+    public struct ModelRefusal: Sendable, Codable {
+        public var time: Int64
+        /// The file's path, or where an offered file came from (an S3 key).
+        public var source: String
+        /// Why, naming the file or archive entry, and the fix.
+        public var reason: String
+    }
     public var enabled: Bool
     public var model_file: String?
+    /// Nil without `[FORECAST] model`, or before a model file passed its check.
+    public var model_in_use: ModelInUse?
+    /// Kept after a later model passes: the time tells which came last.
+    public var last_refusal: ModelRefusal?
     public var builtin_trained_at: Int64?
     public var validation: [Validation]
     /// Over the `score_window_hours` up to `now`.
@@ -54,9 +75,23 @@ public struct ForecastReport: Sendable, Codable {
                               serves: v.servesPersistence ? "persistence" : "builtin")
         }
         let window = Int64(settings.scoreWindowHours) * 3600
-        let (sums, events, exports) = try store.read("cannot read the forecast scores") { db throws(StoreError) in
+        let (sums, events, exports, loaded, rejected) = try store.read("cannot read the forecast scores") { db throws(StoreError) in
             (try ForecastTables.scores(from: now - window, to: now, in: db), try ForecastTables.events(limit: 20, in: db),
-             try ForecastTables.pendingExports(in: db).count)
+             try ForecastTables.pendingExports(in: db).count,
+             try ForecastTables.latestEvent(kind: "model_loaded", in: db), try ForecastTables.latestEvent(kind: "model_rejected", in: db))
+        }
+        // The service writes these details as `<source>: <what>`.
+        func split(_ detail: String) -> (source: String, text: String) {
+            guard let colon = detail.firstRange(of: ": ") else { return ("", detail) }
+            return (String(detail[..<colon.lowerBound]), String(detail[colon.upperBound...]))
+        }
+        let inUse = settings.modelPath == nil ? nil : loaded.map { event in
+            let (source, text) = split(event.detail)
+            return ModelInUse(loaded_at: event.time, source: source, detail: text)
+        }
+        let refusal = rejected.map { event in
+            let (source, text) = split(event.detail)
+            return ModelRefusal(time: event.time, source: source, reason: text)
         }
         let scores = sums.keys.sorted().map { key -> Score in
             let s = sums[key]!
@@ -70,7 +105,7 @@ public struct ForecastReport: Sendable, Codable {
             for minute in first...last where history.value(at: minute) != nil { present += 1 }
         }
         return ForecastReport(
-            enabled: settings.enabled, model_file: settings.modelPath, builtin_trained_at: builtin.map { ($0.trainedAt + 1) * 60 },
+            enabled: settings.enabled, model_file: settings.modelPath, model_in_use: inUse, last_refusal: refusal, builtin_trained_at: builtin.map { ($0.trainedAt + 1) * 60 },
             validation: validation, score_window_hours: settings.scoreWindowHours, scores: scores,
             history_from: history.firstMinute.map { $0 * 60 }, history_to: history.lastMinute.map { ($0 + 1) * 60 },
             history_minutes_present: present, events: events, export_requests_pending: exports, now: now)

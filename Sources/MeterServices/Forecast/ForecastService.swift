@@ -15,7 +15,8 @@ public import Synchronization
 
 /// The forecaster in the service: follows the hub's final rows, keeps its compact history (`forecast_history`),
 /// issues every model's forecasts each minute from consecutive minutes only, stores and scores them, trains the
-/// built-in model on its schedule on a background dispatch thread, watches a Keras model file, and records drift.
+/// built-in model on its schedule on a background dispatch thread, watches a Keras model file, takes new model
+/// files offered to it (``offer(stagedFile:source:)``), and records drift.
 ///
 /// It reads rows from a bounded subscription (a day of rows): if it ever falls that far behind, it loses its own
 /// rows, visibly, and never slows sampling or storage. It writes only its own tables, one short transaction a
@@ -32,6 +33,8 @@ public final class ForecastService: Service {
     public let state = Mutex<ForecastState>(ForecastState())
     /// A training's model, until the row loop takes it.
     private let finished = Mutex<BuiltinForecaster?>(nil)
+    /// Model files offered, until the row loop takes them; `stopped` once it no longer will.
+    private let offers = Mutex<(pending: [ModelOffer], stopped: Bool, lastID: UInt64)>(([], false, 0))
 
     /// - Parameters:
     ///   - loadModelFile: loads `[FORECAST] model` (a Keras file); nil when none is configured.
@@ -44,11 +47,13 @@ public final class ForecastService: Service {
     }
 
     public func run() async throws {
+        // However this returns, no offer is left waiting.
+        defer { closeOffers() }
         var restored = false
         var faults = FaultGate(logger: logger)
         var engine = ForecastEngine(history: MinuteSeries(capacityMinutes: settings.historyDays * 1440))
         var builtin: BuiltinForecaster?
-        var modelFile: (model: any CheckedForecastModel, stamp: FileStamp)?
+        var modelFile: (any CheckedForecastModel)?
         var modelCheckWaits = true
         var training: Task<Void, Never>?
         var lastTrainingMinute: Int64?
@@ -59,12 +64,12 @@ public final class ForecastService: Service {
 
         func serve() {
             var models: [any ServedForecastModel] = []
-            if let modelFile { models.append(modelFile.model) }
+            if let modelFile { models.append(modelFile) }
             if let builtin { models.append(BuiltinServedModel(model: builtin)) }
             engine.models = models
             state.withLock {
                 $0.builtin = builtin
-                $0.modelFile = modelFile.map { ($0.model.name, $0.model.summary) }
+                $0.modelFile = modelFile.map { ($0.name, $0.summary) }
             }
         }
 
@@ -87,6 +92,21 @@ public final class ForecastService: Service {
                 training = nil
                 builtin = trained
                 serve()
+            }
+
+            // Offered model files, checked on the history up to this minute. One that passes serves from the next
+            // minute on; this minute's forecasts came from the model before, so no minute goes without one. Taken
+            // with or without a database (the log has the verdict then).
+            for offer in offers.withLock({ state in defer { state.pending = [] }; return state.pending }) {
+                let (verdict, served) = take(offer, history: engine.history, at: minute, store: store)
+                if let served {
+                    modelFile = served.model
+                    // The file watch sees the installed file as tried: it does not load it a second time.
+                    triedStamp = served.stamp
+                    modelCheckWaits = false
+                    serve()
+                }
+                offer.reply.resume(returning: verdict)
             }
 
             guard let store else {
@@ -131,7 +151,7 @@ public final class ForecastService: Service {
                 modelCheckWaits = false
                 switch checkModelFile(current: triedStamp, history: engine.history, at: minute, store: store) {
                 case .loaded(let file):
-                    modelFile = file
+                    modelFile = file.model
                     triedStamp = file.stamp
                     serve()
                 case .refused(let stamp):
@@ -151,11 +171,123 @@ public final class ForecastService: Service {
                 training = train(engine.history, at: minute, store: store)
             }
         }
+        // No row comes any more: answer the offers still waiting now, not only once the group lets this return.
+        closeOffers()
         if let task = training { await task.value }
         // The storage service closes the store after its last row; if it still is open, keep today's history.
         if let store = sharedStore.current { _ = saveHistory(engine.history, store, from: savedHistoryThrough, faults: &faults) }
         logger.info("forecast stopped")
         try? await gracefulShutdown()
+    }
+
+    // MARK: - Model files offered
+
+    /// Offers a new model file, staged by the caller (the exporter, from S3), to replace `[FORECAST] model`.
+    ///
+    /// The row loop takes it at its next row and checks it on the forecaster's history (``ModelUpdate/verify(staged:history:at:loader:)``).
+    /// One that passes is installed over `[FORECAST] model` (``ModelUpdate/install(staged:destination:)``, the file
+    /// before kept as `<model>.previous`), served from the next minute on and recorded as `model_loaded`. One that
+    /// fails is logged as an error, recorded as `model_rejected` with `source` and the reason, and its staged file
+    /// deleted; the model before goes on serving. Stage the file in the folder of `[FORECAST] model`.
+    ///
+    /// Suspends until the row loop decides (about a minute). Resumed with ``ModelOfferVerdict/notYet(reason:)``, the
+    /// staged file kept, when the history holds no window to check on yet, when the service stops first, or when
+    /// the calling task is cancelled.
+    /// - Parameters:
+    ///   - stagedFile: the downloaded model file (`model.tar.gz`, `.h5` or `.keras`).
+    ///   - source: where it came from, for the log and the event (e.g. the S3 key; never a presigned URL).
+    /// - Returns: served, refused (with the reason), or not yet.
+    public func offer(stagedFile: String, source: String) async -> ModelOfferVerdict {
+        let id = offers.withLock { state in state.lastID += 1; return state.lastID }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (reply: CheckedContinuation<ModelOfferVerdict, Never>) in
+                // Checked under the lock the cancellation handler takes too, so an offer is resumed exactly once.
+                let refusal: String? = offers.withLock { state in
+                    if state.stopped { return Self.stoppedReason }
+                    if Task.isCancelled { return Self.cancelledReason }
+                    state.pending.append(ModelOffer(id: id, staged: stagedFile, source: source, reply: reply))
+                    return nil
+                }
+                if let refusal { reply.resume(returning: .notYet(reason: refusal)) }
+            }
+        } onCancel: {
+            let offer = offers.withLock { state in state.pending.firstIndex { $0.id == id }.map { state.pending.remove(at: $0) } }
+            offer?.reply.resume(returning: .notYet(reason: Self.cancelledReason))
+        }
+    }
+
+    private static let stoppedReason = "the forecaster stopped before taking the model; the staged file is kept: offer it again after the service starts"
+    private static let cancelledReason = "the offer was cancelled before the forecaster took the model; the staged file is kept"
+
+    /// Marks the row loop as gone and resumes every offer still waiting.
+    private func closeOffers() {
+        let left = offers.withLock { state in
+            state.stopped = true
+            defer { state.pending = [] }
+            return state.pending
+        }
+        for offer in left { offer.reply.resume(returning: .notYet(reason: Self.stoppedReason)) }
+    }
+
+    /// Verifies, installs and records one offered file. - Returns: the verdict, and the model to serve with the
+    /// installed file's stamp when it passed.
+    private func take(_ offer: ModelOffer, history: MinuteSeries, at minute: Int64, store: (any ReadingStore)?)
+        -> (verdict: ModelOfferVerdict, served: (model: any CheckedForecastModel, stamp: FileStamp?)?) {
+        let time = (minute + 1) * 60
+        let source = offer.source
+        func refuse(_ reason: String) -> (ModelOfferVerdict, (model: any CheckedForecastModel, stamp: FileStamp?)?) {
+            logger.error("forecast: offered model refused; the current models stay", metadata: ["source": "\(source)", "reason": "\(reason)"])
+            recordModelEvent("model_rejected", "\(source): \(reason)", time: time, store: store)
+            if unlink(offer.staged) != 0 && errno != ENOENT {
+                logger.warning("forecast: the refused staged file could not be deleted", metadata: ["path": "\(offer.staged)", "error": "\(String(cString: strerror(errno)))"])
+            }
+            return (.refused(reason: reason), nil)
+        }
+        guard let destination = settings.modelPath else {
+            return refuse("\(offer.staged): no [FORECAST] model is set, so there is no file to install it as. "
+                          + "Fix: set one in config.ini, e.g. model = models/model.tar.gz, and restart the service")
+        }
+        let verified: (model: any CheckedForecastModel, check: String)
+        do {
+            verified = try ModelUpdate.verify(staged: offer.staged, history: history, at: minute, loader: loadModelFile ?? KerasServedModel.loader)
+        } catch let error as NotYetCheckable {
+            logger.info("forecast: offered model not checked yet", metadata: ["source": "\(source)", "reason": "\(error)"])
+            return (.notYet(reason: "\(error); the staged file is kept: offer it again later"), nil)
+        } catch {
+            return refuse("\(error)")
+        }
+        let bytes = AtomicFile.read(offer.staged)
+        let kept: String?
+        do { kept = try ModelUpdate.install(staged: offer.staged, destination: destination) } catch {
+            return refuse("verified, but not installed: \(error)")
+        }
+        let (model, check) = verified
+        // The bytes of the model served, as the file watch keeps them (see checkModelFile).
+        if let store, let bytes {
+            do {
+                try store.write("cannot store the served model") { db throws(StoreError) in
+                    try ForecastTables.saveModel(name: "keras", trainedAt: time, state: Data(bytes).base64EncodedString(), in: db)
+                }
+            } catch {
+                logger.warning("forecast: the served model's bytes were not stored", metadata: ["error": "\(error)"])
+            }
+        }
+        let installed = "installed as \(destination)" + (kept.map { ", the model before kept as \($0)" } ?? "")
+        logger.notice("forecast: offered model served", metadata: ["source": "\(source)", "model": "\(model.summary)", "check": "\(check)", "path": "\(destination)"])
+        recordModelEvent("model_loaded", "\(source): \(model.summary); \(check); \(installed)", time: time, store: store)
+        return (.served(summary: "\(model.summary); \(check)"), (model, FileStamp(destination)))
+    }
+
+    /// Records a `model_loaded` or `model_rejected` event of the Keras model (logged, not thrown, when it fails).
+    private func recordModelEvent(_ kind: String, _ detail: String, time: Int64, store: (any ReadingStore)?) {
+        guard let store else { return }
+        do {
+            try store.write("cannot record a model event") { db throws(StoreError) in
+                try ForecastTables.record(.init(time: time, kind: kind, model: "keras", detail: detail), in: db)
+            }
+        } catch {
+            logger.warning("forecast: a model event was not recorded", metadata: ["kind": "\(kind)", "error": "\(error)"])
+        }
     }
 
     // MARK: - Start
@@ -257,15 +389,10 @@ public final class ForecastService: Service {
         guard let path = settings.modelPath, let loadModelFile else { return .unchanged }
         guard let stamp = FileStamp(path), stamp != current else { return .unchanged }
         let time = (minute + 1) * 60
-        func record(_ kind: String, _ detail: String) {
-            try? store.write("cannot record a model event") { db throws(StoreError) in
-                try ForecastTables.record(.init(time: time, kind: kind, model: "keras", detail: detail), in: db)
-            }
-        }
+        func record(_ kind: String, _ detail: String) { recordModelEvent(kind, detail, time: time, store: store) }
         do {
             guard let bytes = AtomicFile.read(path) else { return .notYet }
-            let model = try loadModelFile(path)
-            let check = try model.check(history: history, at: minute)
+            let (model, check) = try ModelUpdate.verify(staged: path, history: history, at: minute, loader: loadModelFile)
             let encoded = Data(bytes).base64EncodedString()
             let previous = try store.read("cannot read the served model") { db throws(StoreError) in try ForecastTables.model(name: "keras", in: db) }
             var kept = ""
@@ -430,6 +557,14 @@ public struct DriftRule: Sendable {
         }
         return latest
     }
+}
+
+/// A model file offered to the row loop, and the caller waiting for its verdict.
+private struct ModelOffer {
+    let id: UInt64
+    let staged: String
+    let source: String
+    let reply: CheckedContinuation<ModelOfferVerdict, Never>
 }
 
 /// A file's identity for change detection: size and modification time.

@@ -233,6 +233,8 @@ public enum ForecastTables {
         /// `trained`, `training_failed`, `model_loaded`, `model_rejected`, `drift`, `history_skipped`.
         public var kind: String
         public var model: String?
+        /// For `model_loaded` and `model_rejected`: `<source>: <what>`, the source being the file's path or where
+        /// an offered file came from (an S3 key), and what the model and its check, or the reason it was refused.
         public var detail: String
         public init(time: Int64, kind: String, model: String?, detail: String) { self.time = time; self.kind = kind; self.model = model; self.detail = detail }
     }
@@ -245,6 +247,14 @@ public enum ForecastTables {
     /// The newest events, newest first.
     public static func events(limit: Int, in db: StoreDatabase) throws(StoreError) -> [Event] {
         try db.query("SELECT time, kind, model, detail FROM forecast_event ORDER BY time DESC, rowid DESC LIMIT ?", [.integer(Int64(limit))]).map {
+            Event(time: $0[0].int, kind: $0[1].string, model: $0[2].optionalString, detail: $0[3].string)
+        }
+    }
+
+    /// The newest event of `kind`, nil when there is none.
+    public static func latestEvent(kind: String, in db: StoreDatabase) throws(StoreError) -> Event? {
+        try db.query("SELECT time, kind, model, detail FROM forecast_event WHERE kind = ? ORDER BY time DESC, rowid DESC LIMIT 1",
+                     [.text(kind)]).first.map {
             Event(time: $0[0].int, kind: $0[1].string, model: $0[2].optionalString, detail: $0[3].string)
         }
     }

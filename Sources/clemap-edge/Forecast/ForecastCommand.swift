@@ -160,10 +160,10 @@ struct ForecastTrain: AsyncParsableCommand {
     }
 }
 
-/// `forecast status`: models, validation, rolling scores, history, events.
+/// `forecast status`: models (the Keras model in use, the last refused), validation, rolling scores, history, events.
 struct ForecastStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "The forecaster's models, rolling scores per model and target, history and events.")
+        commandName: "status", abstract: "The forecaster's models (the Keras model in use, the last refused), rolling scores per model and target, history and events.")
 
     @OptionGroup var global: GlobalOptions
     @OptionGroup var database: ForecastDatabaseOptions
@@ -181,6 +181,16 @@ struct ForecastStatus: AsyncParsableCommand {
         if json { print(JSONOutput.line(report)); return }
         func time(_ t: Int64?) -> String { t.map { Date(timeIntervalSince1970: Double($0)).formatted(.iso8601) } ?? "–" }
         print("forecaster: \(report.enabled ? "on" : "off"); model file: \(report.model_file ?? "none (builtin)")")
+        if report.model_file != nil {
+            if let model = report.model_in_use {
+                print("keras model in use: \(model.detail) (loaded \(time(model.loaded_at)) from \(model.source))")
+            } else {
+                print("keras model in use: none yet (the file is served once it passes its check on recent history)")
+            }
+        }
+        if let refusal = report.last_refusal {
+            print("last model refused: \(time(refusal.time)) from \(refusal.source): \(refusal.reason)")
+        }
         print("history: \(time(report.history_from)) … \(time(report.history_to)), \(report.history_minutes_present) minutes present")
         if let trained = report.builtin_trained_at {
             print("built-in model: trained \(time(trained)); validation (MAE skill against persistence):")
