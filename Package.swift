@@ -99,7 +99,7 @@ let package = Package(
             name: "MeterServices",
             dependencies: [
                 "ADE9000", "MeterClock", "MeterFiles", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "Forecast", "KerasModel",
+                "Forecast", "KerasModel", "S3Client",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -122,7 +122,7 @@ let package = Package(
             name: "MeterApp",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast",
+                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -133,7 +133,7 @@ let package = Package(
             name: "clemap-edge",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterHAL", "MeterServices",
-                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel", "Forecast", "CZlib",
+                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel", "Forecast", "CZlib", "S3Client",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -165,7 +165,7 @@ let package = Package(
             name: "MeterServicesTests",
             dependencies: [
                 "MeterApp", "MeterServices", "MeterStore", "MeterReadings", "MeterConfig", "MeterClock", "ADE9000", "ADE9000Sim",
-                "MeterTesting", "MeterFiles", "Forecast",
+                "MeterTesting", "MeterFiles", "Forecast", "S3Client",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -11,6 +11,7 @@ import MeterGPIO
 public import MeterReadings
 public import MeterServices
 public import MeterStore
+public import S3Client
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -39,13 +40,17 @@ public struct MeterAppOptions: Sendable {
     /// Where rows go that the database did not take at a stop, besides `<db_path>.spill`; nil: systemd's
     /// `$STATE_DIRECTORY`, else `/var/lib/clemap-edge`, or a folder under `$TMPDIR` for a simulator source.
     public var stateDirectory: String?
+    /// The exporter's object store; nil: the S3 store `[CLOUD]` names (tests give a bucket in memory).
+    public var objectStorage: (@Sendable () throws -> any ObjectStorage)?
 
     public init(source: MeterSource = .spidev(device: nil), databasePath: String? = nil, clock: (any MeterClock)? = nil,
                 stopAfter: Double? = nil, startOnBoundary: Bool? = nil, gpio: Bool = true, handleSignals: Bool = true,
-                notifier: SystemdNotifier = SystemdNotifier(), stateDirectory: String? = nil) {
+                notifier: SystemdNotifier = SystemdNotifier(), stateDirectory: String? = nil,
+                objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil) {
         self.source = source; self.databasePath = databasePath; self.clock = clock; self.stopAfter = stopAfter
         self.startOnBoundary = startOnBoundary ?? (stopAfter != nil)
         self.gpio = gpio; self.handleSignals = handleSignals; self.notifier = notifier; self.stateDirectory = stateDirectory
+        self.objectStorage = objectStorage
     }
 
     /// The simulated chip, or spidev.
@@ -78,6 +83,19 @@ public struct MeterApp: Sendable {
     public let storeSchemas: [StoreSchema]
     private let restart: RestartRequest
 
+    /// Features' tables; one entry per feature (forecaster, exporter, …). Registered whether or not the feature is
+    /// on, so that the CLI and a later start find the same file.
+    public static let featureSchemas: [StoreSchema] = [ForecastTables.schema, ExportTables.schema]
+
+    /// Where a model fetched from `[CLOUD] model_prefix` is served from: `[FORECAST] model` when it names a file,
+    /// else `cloud-model.tar.gz` beside the database. Nil when no model is fetched.
+    public static func cloudModelPath(configuration: MeterConfiguration, databasePath: String) -> String? {
+        guard configuration.cloud.enabled, !configuration.cloud.modelPrefix.isEmpty, configuration.forecast.enabled else { return nil }
+        if let path = configuration.forecast.modelPath { return path }
+        let folder = databasePath.lastIndex(of: "/").map { String(databasePath[..<$0]) } ?? "."
+        return folder + "/cloud-model.tar.gz"
+    }
+
     /// Builds the service. Nothing runs yet: ``run()`` starts the group.
     /// - Throws: ``MeterAppError`` when the meter's device cannot be opened.
     public static func build(configuration: MeterConfiguration, options: MeterAppOptions, logger: Logger) throws(MeterAppError) -> MeterApp {
@@ -87,9 +105,7 @@ public struct MeterApp: Sendable {
         let databasePath = options.databasePath ?? configuration.resolvedDBPath
         let interval = Double(configuration.gatheringIntervalSeconds)
 
-        // Features' tables; one line per feature (forecaster, exporter, …). Registered whether or not the
-        // feature is on, so that the CLI and a later start find the same file.
-        let storeSchemas: [StoreSchema] = [ForecastTables.schema]
+        let storeSchemas = featureSchemas
         let storeLogger = logger
         let openStore: @Sendable () throws -> any ReadingStore = {
             try SQLiteReadingStore(path: databasePath, logger: storeLogger, features: storeSchemas)
@@ -113,7 +129,8 @@ public struct MeterApp: Sendable {
         let stateDirectory = options.stateDirectory ?? defaultStateDirectory(simulate: options.simulate)
         let storage = StorageService(
             hub: hub, openStore: openStore, clock: clock,
-            policy: StoragePolicy(retentionSeconds: Double(configuration.persistenceIntervalSeconds), claims: [],
+            policy: StoragePolicy(retentionSeconds: Double(configuration.persistenceIntervalSeconds),
+                                  claims: configuration.cloud.enabled ? [ExportClaim()] : [],
                                   spill: SpillFile(databasePath: databasePath, stateDirectory: stateDirectory)),
             notifier: options.notifier, logger: logger)
 
@@ -125,11 +142,23 @@ public struct MeterApp: Sendable {
         ]
         var forecast: ForecastService?
         if configuration.forecast.enabled {
+            var settings = configuration.forecast
+            settings.modelPath = cloudModelPath(configuration: configuration, databasePath: databasePath) ?? settings.modelPath
             let service = ForecastService(
-                settings: configuration.forecast, hub: hub, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"),
-                logger: logger, loadModelFile: configuration.forecast.modelPath == nil ? nil : KerasServedModel.loader)
-            services.append(.init(service: service))
+                settings: settings, hub: hub, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"),
+                logger: logger, loadModelFile: settings.modelPath == nil ? nil : KerasServedModel.loader)
             forecast = service
+            services.append(.init(service: service))
+        }
+        if configuration.cloud.enabled {
+            let cloud = configuration.cloud
+            var context = ExportService.Context(retentionSeconds: Double(configuration.persistenceIntervalSeconds),
+                                                openStorage: options.objectStorage ?? { try CloudStorage.open(cloud) })
+            if let forecast, let destination = cloudModelPath(configuration: configuration, databasePath: databasePath) {
+                context.offerModel = { staged, source in await forecast.offer(stagedFile: staged, source: source) }
+                context.modelStaging = destination + ".download"
+            }
+            services.append(.init(service: ExportService(settings: cloud, context: context, hub: hub, clock: clock, logger: logger)))
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {

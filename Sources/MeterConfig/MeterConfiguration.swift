@@ -102,6 +102,8 @@ public struct MeterConfiguration: Sendable, Hashable {
 
     /// `[FORECAST]`: the on-device forecaster.
     public var forecast: ForecastSettings
+    /// `[CLOUD]`: the exporter to S3 and the model updates.
+    public var cloud: CloudSettings
 
     /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
     public var logLevel: Logger.Level
@@ -217,6 +219,7 @@ public struct MeterConfiguration: Sendable, Hashable {
                        "set [DATA_GATHERING_MODULE] gathering_interval_sec = 60, or [FORECAST] enabled = false")
         }
         self.forecast = forecast
+        cloud = r.cloud(device: hwSerial)
 
         r.markKnown(info, "sensor_status")
         r.markKnown(Section.networking, "wifi_country")
@@ -291,6 +294,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         } else {
             out.append("forecast: off")
         }
+        out.append(cloud.summary)
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
@@ -312,6 +316,7 @@ private enum Section {
     static let dataGathering = "DATA_GATHERING_MODULE"
     static let logging = "LOGGING"
     static let forecast = "FORECAST"
+    static let cloud = "CLOUD"
 }
 
 // MARK: - Formatting (no Foundation)
@@ -501,6 +506,77 @@ private struct ConfigReader {
         let line = document.entry(forKey: key, inSection: section)?.line ?? document.headerLine(ofSection: section)
         errors.append(ConfigError(.conflict, file: file, line: line, section: section, key: key, found: nil, allowed: nil,
                                   detail: detail, remedy: remedy))
+    }
+
+    /// `[CLOUD]`: read whether or not it is enabled (so a typo is found before it is switched on); the checks that
+    /// only matter for a working exporter (bucket, serial, credentials in pairs) only when enabled.
+    mutating func cloud(device: String?) -> CloudSettings {
+        let c = Section.cloud
+        var cloud = CloudSettings(enabled: bool(c, "enabled") ?? false)
+        func keySafe(_ key: String, example: String, folder: Bool) -> String? {
+            guard let e = entry(c, key, required: false, example: example) else { return nil }
+            guard CloudSettings.isKeySafe(e.value), !e.value.hasPrefix("/"), !e.value.contains("//") else {
+                fail(.badValue, e, allowed: "letters, digits and - . _ ~ / =", "'\(e.value)' has characters an object key here may not hold",
+                     "write a key of letters, digits and - . _ ~ / =, not starting with /, e.g. \(key) = \(example)")
+                return nil
+            }
+            if folder, !e.value.isEmpty, !e.value.hasSuffix("/") {
+                fail(.badValue, e, "'\(e.value)' does not end with /", "end the prefix with /, e.g. \(key) = \(e.value)/")
+                return nil
+            }
+            return e.value
+        }
+        if let e = entry(c, "bucket", required: false, example: "my-meter-data"), !e.value.isEmpty {
+            if CloudSettings.isBucketName(e.value) { cloud.bucket = e.value } else {
+                fail(.badValue, e, allowed: "3–63 of a-z 0-9 . -", "'\(e.value)' is not a bucket name",
+                     "write the bucket's name: 3 to 63 lower-case letters, digits, dots or hyphens, e.g. bucket = my-meter-data")
+            }
+        }
+        if let e = entry(c, "region", required: false, example: "eu-central-2"), !e.value.isEmpty {
+            if e.value.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }) { cloud.region = e.value } else {
+                fail(.badValue, e, "'\(e.value)' is not a region name", "write the bucket's region, e.g. region = eu-central-2 (us-east-1 for most S3-compatible stores)")
+            }
+        }
+        if let e = entry(c, "endpoint", required: false, example: "https://minio.local:9000"), !e.value.isEmpty {
+            let value = e.value.hasSuffix("/") ? String(e.value.dropLast()) : e.value
+            let rest = value.hasPrefix("https://") ? value.dropFirst(8) : value.hasPrefix("http://") ? value.dropFirst(7) : nil
+            if let rest, !rest.isEmpty, !rest.contains("/"), !rest.contains("@") { cloud.endpoint = value } else {
+                fail(.badValue, e, "'\(e.value)' is not a base URL", "write the store's scheme, host and port only, e.g. endpoint = https://minio.local:9000; leave it empty for AWS")
+            }
+        }
+        cloud.pathStyle = bool(c, "path_style") ?? false
+        if let e = entry(c, "ca_file", required: false, example: "/etc/ssl/certs/my-ca.pem"), !e.value.isEmpty {
+            cloud.caFile = e.value
+        }
+        cloud.dataPrefix = keySafe("data_prefix", example: "data/", folder: true) ?? cloud.dataPrefix
+        cloud.trainingKey = keySafe("training_key", example: "data/Clemap_train.csv", folder: false) ?? cloud.trainingKey
+        if cloud.trainingKey.isEmpty || cloud.trainingKey.hasSuffix("/") {
+            conflict(c, "training_key", "the training key names no object", "write an object key, e.g. training_key = data/Clemap_train.csv")
+        }
+        cloud.modelPrefix = keySafe("model_prefix", example: "output/", folder: true) ?? cloud.modelPrefix
+        cloud.pollIntervalSeconds = Int(integer(c, "poll_interval_sec", required: false, range: 60...604_800, example: "3600") ?? 3600)
+        // The secret's value never goes into an error: only whether it is there.
+        let keyID = entry(c, "access_key_id", required: false, example: "AKIA…")?.value
+        let secret = entry(c, "secret_access_key", required: false, example: "…")?.value
+        cloud.accessKeyID = keyID.flatMap { $0.isEmpty ? nil : $0 }
+        cloud.secretAccessKey = secret.flatMap { $0.isEmpty ? nil : $0 }
+        if (cloud.accessKeyID == nil) != (cloud.secretAccessKey == nil) {
+            let missing = cloud.accessKeyID == nil ? "access_key_id" : "secret_access_key"
+            conflict(c, missing, "one of access_key_id and secret_access_key is set, \(missing) is not",
+                     "set both, or neither (then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, or ~/.aws/credentials are used)")
+        }
+        cloud.device = device ?? ""
+        if cloud.enabled {
+            if cloud.bucket.isEmpty, entry(c, "bucket", required: false, example: "")?.value.isEmpty != false {
+                conflict(c, "bucket", "the exporter is enabled but no bucket is named", "add bucket = <your bucket> to [CLOUD], or set enabled = false")
+            }
+            if cloud.device.isEmpty || !CloudSettings.isKeySafe(cloud.device) || cloud.device.contains("/") {
+                conflict(Section.info, "hw_serial", "the exporter names each device's data by [INFO] hw_serial, which is "
+                         + (cloud.device.isEmpty ? "not set" : "'\(cloud.device)', not usable in an object key"),
+                         "set [INFO] hw_serial to the meter's serial (letters, digits, - . _), e.g. hw_serial = SE05000551")
+            }
+        }
+        return cloud
     }
 
     mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {

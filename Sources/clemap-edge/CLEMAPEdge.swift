@@ -15,7 +15,8 @@ struct CLEMAPEdge: AsyncParsableCommand {
         commandName: "clemap-edge",
         abstract: "Open firmware for the CLEMAP energy meter (ADE9000 on a Raspberry Pi).",
         version: "0.1.0",
-        subcommands: [Run.self, Read.self, Calibrate.self, Config.self, GPIOSelftest.self, Output.self, ForecastCommand.self])
+        subcommands: [Run.self, Read.self, Calibrate.self, Config.self, GPIOSelftest.self, Output.self, ForecastCommand.self,
+                      ExportCommand.self, ModelCommand.self])
 
     /// Exit codes: 0 ok, 1 failure (no chip, bus error), 2 usage or configuration error.
     static func main() async {

@@ -10,6 +10,7 @@ import MeterClock
 import MeterServices
 import MeterStore
 import MeterTesting
+import S3Client
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -37,13 +38,14 @@ struct ServiceRig {
     }
 
     func makeApp(seconds: Double, startOnBoundary: Bool = true, logger: Logger = quietLogger,
-                 configure: (inout MeterConfiguration) -> Void = { _ in }) throws -> MeterApp {
+                 configure: (inout MeterConfiguration) -> Void = { _ in },
+                 objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil) throws -> MeterApp {
         var configuration = try MeterConfiguration.load(path: Fixtures.shippedConfig)
         configure(&configuration)
         return try MeterApp.build(configuration: configuration, options: MeterAppOptions(
             source: .simulator(scenario), databasePath: dbPath, clock: clock, stopAfter: seconds,
             startOnBoundary: startOnBoundary, gpio: false, handleSignals: false,
-            notifier: SystemdNotifier(environment: [:]), stateDirectory: folder.file("state")), logger: logger)
+            notifier: SystemdNotifier(environment: [:]), stateDirectory: folder.file("state"), objectStorage: objectStorage), logger: logger)
     }
 
     func store() throws -> SQLiteReadingStore {

@@ -8,7 +8,8 @@
         `%2F` back to `=` and `/`, so every correctly signed request for a key with `=` or a list with a
         `prefix=data%2F` was refused with SignatureDoesNotMatch (boto3's too; likely moto issue #5948).
         AWS signs the URI-encoded form, as boto3 and our client send it.
-        The server ends itself when its parent, the tests' process MOTO_S3_PARENT, is gone, or after 10 minutes.
+        The server ends itself when its parent, the tests' process MOTO_S3_PARENT, is gone, or after
+        MOTO_S3_LIFETIME seconds (default 10 minutes). integration/process/s3server.py starts it too.
         With MOTO_S3_TLS_DIR=<folder> it serves https with a self-signed certificate for 127.0.0.1 that it
         writes there as cert.pem.
 
@@ -83,8 +84,9 @@ def self_signed(folder: str) -> list[str]:
 
 def watch_parent() -> None:
     """Ends the server when the tests that started it (MOTO_S3_PARENT, a process ID) are gone, even killed
-    before this started, or after 10 minutes."""
-    parent, deadline = int(os.environ.get("MOTO_S3_PARENT", os.getppid())), time.monotonic() + 600
+    before this started, or after MOTO_S3_LIFETIME seconds (default 600)."""
+    lifetime = float(os.environ.get("MOTO_S3_LIFETIME", "600"))
+    parent, deadline = int(os.environ.get("MOTO_S3_PARENT", os.getppid())), time.monotonic() + lifetime
     while os.getppid() == parent and time.monotonic() < deadline:
         time.sleep(0.5)
     os._exit(0)

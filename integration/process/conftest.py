@@ -124,10 +124,12 @@ def start_service(clemap_bin: Path, config_ini: Path, scenario, workdir: Path):
         extra_args: tuple[str, ...] = (),
         name: str | None = None,
         output_dir: Path | None = None,
+        config: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> ServiceProcess:
         counter[0] += 1
         name = name or f"run{counter[0]:03d}"
-        argv = [str(clemap_bin), "run", "--config", str(config_ini), "--db", str(db), "--simulate"]
+        argv = [str(clemap_bin), "run", "--config", str(config or config_ini), "--db", str(db), "--simulate"]
         if scenario_name:
             argv += ["--scenario", str(scenario(scenario_name))]
         argv += ["--sim-speed", _number(speed)]
@@ -137,7 +139,7 @@ def start_service(clemap_bin: Path, config_ini: Path, scenario, workdir: Path):
             argv += ["--log-level", log_level]
         argv += list(extra_args)
         out = output_dir or workdir
-        service = ServiceProcess(argv, out / f"{name}.stdout", out / f"{name}.stderr", cwd=REPO_ROOT)
+        service = ServiceProcess(argv, out / f"{name}.stdout", out / f"{name}.stderr", cwd=REPO_ROOT, env=env)
         started.append(service)
         return service
 
@@ -170,7 +172,7 @@ class LogLine:
 class ServiceProcess:
     """A running `clemap-edge run`, its stderr read line by line (timestamped) and copied to a file."""
 
-    def __init__(self, argv: list[str], stdout_path: Path, stderr_path: Path, cwd: Path):
+    def __init__(self, argv: list[str], stdout_path: Path, stderr_path: Path, cwd: Path, env: dict[str, str] | None = None):
         self.argv = argv
         self.stdout_path = stdout_path
         self.stderr_path = stderr_path
@@ -181,7 +183,7 @@ class ServiceProcess:
         self._stderr_copy = open(stderr_path, "wb")
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(
-            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._stdout, stderr=subprocess.PIPE
+            argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=self._stdout, stderr=subprocess.PIPE, env=env
         )
         self.pid = self.proc.pid
         self._reader = threading.Thread(target=self._read, name=f"stderr-{self.pid}", daemon=True)

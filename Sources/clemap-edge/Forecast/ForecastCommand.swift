@@ -35,7 +35,7 @@ struct ForecastDatabaseOptions: ParsableArguments {
         global.bootstrapLogging(configuration.logLevel)
         let logger = Logger(label: "clemap-edge")
         let path = db ?? configuration.resolvedDBPath
-        do { return (configuration, logger, try SQLiteReadingStore(path: path, logger: logger, features: [ForecastTables.schema])) } catch {
+        do { return (configuration, logger, try SQLiteReadingStore(path: path, logger: logger, features: MeterApp.featureSchemas)) } catch {
             throw CLIError(description: "\(error)")
         }
     }

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: Apache-2.0
+import Dispatch
+public import Logging
+public import MeterClock
+public import MeterConfig
+import MeterReadings
+public import MeterStore
+public import S3Client
+public import ServiceLifecycle
+import Synchronization
+
+/// The exporter in the service: after each final row it queues the closed hours of `meter_data` and the forecaster's
+/// training-data requests in the outbox (``ExportTables``), uploads what is due oldest first, and looks for new models.
+///
+/// It follows the rows only as a tick (it reads what to upload from the database, the one truth), so a long drain
+/// after days offline never holds rows back from anyone. Uploads run on a background dispatch thread (libcurl
+/// blocks); its writes are one short transaction per upload on the store the storage service has open. A failure
+/// pauses the whole queue (``Backoff``), is logged once when it starts and once when it ends, and never costs more
+/// than one request per pause.
+public final class ExportService: Service {
+    /// What the exporter needs beyond `[CLOUD]`.
+    public struct Context: Sendable {
+        /// `persistence_interval_sec`: hours pending longer than this are given up when retention deletes their rows.
+        public var retentionSeconds: Double
+        /// Opens the object store (credentials resolved then); retried at the next due upload when it throws.
+        public var openStorage: @Sendable () throws -> any ObjectStorage
+        /// Hands a downloaded model file to the forecaster; nil when the forecaster cannot take one.
+        public var offerModel: (@Sendable (_ stagedFile: String, _ source: String) async -> ModelOfferVerdict)?
+        /// Where a downloaded model is staged: beside the forecaster's model file, so that it is renamed into place.
+        public var modelStaging: String?
+        public var backoff = Backoff()
+        /// Models larger than this are not downloaded.
+        public var modelMaxBytes = 64 << 20
+
+        public init(retentionSeconds: Double, openStorage: @escaping @Sendable () throws -> any ObjectStorage,
+                    offerModel: (@Sendable (String, String) async -> ModelOfferVerdict)? = nil, modelStaging: String? = nil) {
+            self.retentionSeconds = retentionSeconds; self.openStorage = openStorage
+            self.offerModel = offerModel; self.modelStaging = modelStaging
+        }
+    }
+
+    private let settings: CloudSettings
+    private let context: Context
+    private let rows: AsyncStream<MinuteRow>
+    private let hub: LiveHub
+    private let clock: any MeterClock
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+
+    public init(settings: CloudSettings, context: Context, hub: LiveHub, clock: any MeterClock, logger: Logger) {
+        self.settings = settings; self.context = context; self.hub = hub; self.clock = clock; self.logger = logger
+        // A day of ticks: the loop below only turns them into wake-ups, so it never falls behind.
+        rows = hub.rows.subscribe("export", buffer: .newest(1440))
+    }
+
+    public func run() async throws {
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let rows = self.rows
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    wake.yield()
+                    for await _ in rows { wake.yield() }
+                    wake.finish()
+                }
+                group.addTask {
+                    var exporter = Exporter(settings: self.settings, context: self.context, clock: self.clock, logger: self.logger)
+                    for await _ in wakes {
+                        guard let store = self.hub.store.current else { continue }
+                        await exporter.pass(store: store, stopping: { self.stopping.load(ordering: .relaxed) })
+                        self.hub.health.set(.exporterBacklog, exporter.backlog)
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+        logger.info("export stopped")
+        try? await gracefulShutdown()
+    }
+}
+
+/// One pass of the exporter over the outbox; the service runs one after each row, `export once` and `flush` one.
+public struct Exporter: Sendable {
+    let settings: CloudSettings
+    let context: ExportService.Context
+    let clock: any MeterClock
+    let logger: Logger
+    private var storage: (any ObjectStorage)?
+    /// No upload before this (the queue's pause after a failure), Unix seconds.
+    private var pausedUntil: Double = -.infinity
+    private var failuresInARow = 0
+    /// The kind of failure being reported (operation, host, status, code), so that it is logged once, not once a pause.
+    private var reported: String?
+    /// The newest failure's description, for the retention warning.
+    private var lastError: String?
+    private var nextScan: Double = -.infinity
+    private var nextModelPoll: Double = -.infinity
+    private var nextRetentionCheck: Double = -.infinity
+    /// Something is waiting longer than it should: failing uploads, or data older than two hours not uploaded.
+    public private(set) var backlog = false
+
+    public init(settings: CloudSettings, context: ExportService.Context, clock: any MeterClock, logger: Logger) {
+        self.settings = settings; self.context = context; self.clock = clock; self.logger = logger
+    }
+
+    /// What a pass did.
+    public struct Outcome: Sendable {
+        public var uploaded = 0, failed = 0, rows = 0, bytes = 0
+        public var error: String?
+    }
+
+    /// Queues what is new, uploads what is due (everything pending when `ignoringBackoff`) until the queue is empty,
+    /// an upload fails, or `stopping` says so; then looks for a model when one is due.
+    @discardableResult
+    public mutating func pass(store: any ReadingStore, ignoringBackoff: Bool = false, pollModel: Bool = true,
+                              stopping: @Sendable () -> Bool = { false }) async -> Outcome {
+        var outcome = Outcome()
+        let now = clock.wall()
+        queue(store: store, now: now)
+        if now >= nextRetentionCheck { nextRetentionCheck = now + 3600; checkRetention(store: store, now: now) }
+        if ignoringBackoff || now >= pausedUntil {
+            await upload(store: store, ignoringBackoff: ignoringBackoff, stopping: stopping, outcome: &outcome)
+        }
+        // Looking for models shares the pause: a store that refuses uploads is not asked for listings meanwhile.
+        if pollModel, !settings.modelPrefix.isEmpty, context.offerModel != nil, now >= nextModelPoll, now >= pausedUntil, !stopping() {
+            nextModelPoll = now + Double(settings.pollIntervalSeconds)
+            await pollModels(store: store)
+        }
+        if let status = try? store.read("cannot read the export outbox", { db throws(StoreError) in try ExportTables.status(in: db) }) {
+            backlog = status.failing > 0 || status.oldestPending.map { Double($0) < clock.wall() - 7200 } == true
+        }
+        return outcome
+    }
+
+    // MARK: - Queuing
+
+    private mutating func queue(store: any ReadingStore, now: Double) {
+        let settings = self.settings
+        do {
+            try store.write("cannot queue exports") { db throws(StoreError) in
+                // Closed hours: those before the hour of the newest stored row. The last two days are looked at
+                // again, so that rows stored late (a spill file) re-arm their hour.
+                guard let newest = try db.query("SELECT max(time), min(time) FROM meter_data").first, !newest[0].isNull else { return }
+                let closedBefore = newest[0].int / 3600 * 3600
+                let cursor = try ExportTables.state("queued_through", in: db).flatMap { Int64($0) }
+                let from = cursor.map { $0 - 2 * 86_400 } ?? newest[1].int
+                try ExportTables.queueHours(from: from, before: closedBefore, now: Int64(now), key: { start in
+                    LakeLayout.hourKey(prefix: settings.dataPrefix, device: settings.device, hourStart: start)
+                }, in: db)
+                if cursor != closedBefore { try ExportTables.setState("queued_through", "\(closedBefore)", in: db) }
+                try ExportTables.queueTrainingRequests(key: settings.trainingKey, now: Int64(now), in: db)
+            }
+        } catch {
+            logger.warning("export: cannot queue uploads now; tried again after the next row", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Warns a day (or a quarter of the retention window) before an hour not uploaded would leave the database; gives
+    /// up the hours whose rows retention deletes.
+    private func checkRetention(store: any ReadingStore, now: Double) {
+        guard context.retentionSeconds > 0 else { return }
+        let cutoff = Int64(now - context.retentionSeconds)
+        let margin = Int64(min(86_400, context.retentionSeconds / 4))
+        do {
+            let (dropped, oldest) = try store.write("cannot give up expired exports") { db throws(StoreError) in
+                let dropped = try ExportTables.drop(hoursEndingBy: cutoff, at: Int64(now), in: db)
+                return (dropped, try ExportTables.oldestPendingHour(in: db))
+            }
+            if dropped.count > 0 {
+                logger.error("export: hours never uploaded were given up: retention deleted their rows", metadata: [
+                    "hours": "\(dropped.count)", "oldest": "\(dropped.oldest.map(LakeLayout.hourLabel) ?? "-")",
+                    "fix": "fix what stops the uploads (export status), or raise [DATA_GATHERING_MODULE] persistence_interval_sec",
+                ])
+            }
+            if let oldest, oldest + 3600 - cutoff <= margin {
+                let hours = max(0, (oldest + 3600 - cutoff) / 3600)
+                logger.warning("export: the oldest hour not uploaded leaves the database within \(hours) h (retention)", metadata: [
+                    "hour": "\(LakeLayout.hourLabel(oldest))", "last.error": "\(lastError ?? "none")",
+                    "fix": "fix what stops the uploads (clemap-edge export status), or raise persistence_interval_sec",
+                ])
+            }
+        } catch {
+            logger.warning("export: retention check failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Uploading
+
+    private mutating func upload(store: any ReadingStore, ignoringBackoff: Bool, stopping: () -> Bool, outcome: inout Outcome) async {
+        while !stopping() {
+            let now = clock.wall()
+            guard let batch = try? store.read("cannot read the export outbox", { db throws(StoreError) in
+                try ExportTables.due(now: Int64(now), ignoringBackoff: ignoringBackoff, limit: 16, in: db)
+            }), !batch.isEmpty else { return }
+            for entry in batch {
+                if stopping() { return }
+                guard await upload(entry, store: store, outcome: &outcome) else { return }
+            }
+        }
+    }
+
+    /// Uploads one entry. - Returns: false when it failed (the queue pauses).
+    private mutating func upload(_ entry: ExportTables.Entry, store: any ReadingStore, outcome: inout Outcome) async -> Bool {
+        let body: (bytes: [UInt8], rows: Int)
+        do {
+            body = try Self.body(of: entry, store: store)
+        } catch {
+            // The database, not the network: try again after the next row.
+            logger.warning("export: cannot read the rows to upload", metadata: ["key": "\(entry.key)", "error": "\(error)"])
+            return false
+        }
+        do {
+            let storage = try openedStorage()
+            let key = entry.key
+            let result: Result<Void, S3Error> = await BackgroundQueue.run {
+                Result { () throws(S3Error) in try storage.put(key, bytes: body.bytes, contentType: "text/csv") }
+            }
+            try result.get()
+        } catch {
+            failed(entry, error: error, store: store)
+            outcome.failed += 1
+            outcome.error = "\(error)"
+            return false
+        }
+        let time = Int64(clock.wall())
+        do {
+            try store.write("cannot record an upload") { db throws(StoreError) in
+                try ExportTables.uploaded(entry, rows: body.rows, bytes: body.bytes.count, at: time, in: db)
+            }
+        } catch {
+            // Uploaded but not recorded: it is uploaded again (same key, same bytes) once the database takes writes.
+            logger.warning("export: uploaded, but not recorded; it will be uploaded again", metadata: ["key": "\(entry.key)", "error": "\(error)"])
+            return false
+        }
+        if let reported {
+            logger.notice("export: uploading again", metadata: ["after.failures": "\(failuresInARow)"])
+            self.reported = nil
+            lastError = nil
+            try? store.write("cannot clear the exporter's error") { db throws(StoreError) in
+                _ = try db.execute("DELETE FROM export_state WHERE name IN ('last_error', 'paused_until')")
+            }
+        }
+        failuresInARow = 0
+        pausedUntil = -.infinity
+        outcome.uploaded += 1; outcome.rows += body.rows; outcome.bytes += body.bytes.count
+        logger.debug("export: uploaded", metadata: ["key": "\(entry.key)", "rows": "\(body.rows)", "bytes": "\(body.bytes.count)"])
+        return true
+    }
+
+    private mutating func failed(_ entry: ExportTables.Entry, error: S3Error, store: any ReadingStore) {
+        let retryAt = pause(after: error, what: "upload failed; the outbox keeps it", key: entry.key, store: store)
+        try? store.write("cannot record a failed upload") { db throws(StoreError) in
+            try ExportTables.failed(entry, error: "\(error)", permanent: error.isPermanent, retryAt: Int64(retryAt), in: db)
+        }
+    }
+
+    /// Pauses the queue after a failure (``Backoff``); logs the error when it is a new one. - Returns: the pause's end.
+    @discardableResult
+    private mutating func pause(after error: S3Error, what: String, key: String, store: any ReadingStore) -> Double {
+        failuresInARow += 1
+        let delay = context.backoff.delay(failures: failuresInARow, permanent: error.isPermanent, unit: Double.random(in: 0..<1))
+        pausedUntil = clock.wall() + delay
+        let text = "\(error)"
+        lastError = text
+        // The same failure again (a network error's wording varies: "after 0 ms", "after 1 ms") is not news.
+        let kind = "\(error.operation == "LIST" ? "LIST" : "PUT") \(error.host) \(error.status ?? 0) \(error.code ?? "") \(error.isPermanent)"
+        if reported != kind {
+            // Once per kind of error; the pause itself is quiet.
+            let level: Logger.Level = error.isPermanent ? .error : .warning
+            let then = error.isPermanent ? "the store refused: fix what the error names; tried again every \(Int(context.backoff.permanent / 3600)) h"
+                : "tried again after a pause (doubling, at most \(Int(context.backoff.maximum / 60)) min)"
+            logger.log(level: level, "export: \(what); \(then)", metadata: [
+                "key": "\(key)", "error": "\(text)", "retry.in.s": "\(Int(delay))",
+            ])
+            reported = kind
+        }
+        // For `export status`: what failed last, and until when the queue waits.
+        let until = pausedUntil
+        try? store.write("cannot record the exporter's error") { db throws(StoreError) in
+            try ExportTables.setState("last_error", text, in: db)
+            try ExportTables.setState("paused_until", "\(Int64(until))", in: db)
+        }
+        // A store that refused the credentials may take new ones (a rotated key in ~/.aws/credentials).
+        if error.isPermanent { storage = nil }
+        return pausedUntil
+    }
+
+    /// The object store, opened (credentials resolved) on first use and again after a refusal.
+    private mutating func openedStorage() throws(S3Error) -> any ObjectStorage {
+        if let storage { return storage }
+        do {
+            let opened = try context.openStorage()
+            storage = opened
+            return opened
+        } catch let error as S3Error {
+            throw error
+        } catch {
+            throw S3Error(operation: "CREDENTIALS", bucket: settings.bucket, key: nil, host: "", status: nil, code: nil,
+                          message: "\(error)", isPermanent: true, remedy: "check [CLOUD] in config.ini")
+        }
+    }
+
+    /// The bytes of an upload, read from the database now.
+    static func body(of entry: ExportTables.Entry, store: any ReadingStore) throws(StoreError) -> (bytes: [UInt8], rows: Int) {
+        if entry.kind == "training" {
+            let (first, watts) = try store.read("cannot read the training history") { db throws(StoreError) in
+                try TrainingHistory.minutes(from: entry.from, to: entry.to, in: db)
+            }
+            return (LakeLayout.trainingCSV(firstMinute: first, watts: watts), watts.count(where: \.isFinite))
+        }
+        let rows = try store.read("cannot read the rows to upload") { db throws(StoreError) in
+            try ExportTables.minuteRows(from: entry.from, to: entry.to, in: db)
+        }
+        return (LakeLayout.csv(rows), rows.count)
+    }
+
+    // MARK: - Models
+
+    private mutating func pollModels(store: any ReadingStore) async {
+        guard let offer = context.offerModel, let staging = context.modelStaging else { return }
+        do {
+            let storage = try openedStorage(), prefix = settings.modelPrefix, limit = context.modelMaxBytes
+            let seen = (try? store.read("cannot read the export state") { db throws(StoreError) in try ExportTables.state("model_seen", in: db) }) ?? nil
+            let found: Result<(S3Object, Int64)?, S3Error> = await BackgroundQueue.run {
+                Result { () throws(S3Error) -> (S3Object, Int64)? in
+                    let models = try storage.list(prefix: prefix).filter { $0.key.hasSuffix("model.tar.gz") }
+                    guard let newest = models.max(by: { ($0.lastModified, $0.key) < ($1.lastModified, $1.key) }),
+                          "\(newest.key) \(newest.etag)" != seen else { return nil }
+                    guard newest.size <= Int64(limit) else { return (newest, -1) }
+                    return (newest, try storage.download(newest.key, to: staging, maxBytes: limit))
+                }
+            }
+            guard let (object, size) = try found.get() else { return }
+            let identity = "\(object.key) \(object.etag)"
+            func remember() {
+                try? store.write("cannot record the model seen") { db throws(StoreError) in try ExportTables.setState("model_seen", identity, in: db) }
+            }
+            guard size >= 0 else {
+                logger.error("export: model refused: too large", metadata: ["key": "\(object.key)", "bytes": "\(object.size)", "limit": "\(limit)"])
+                remember()
+                return
+            }
+            logger.info("export: new model downloaded; the forecaster checks it", metadata: ["key": "\(object.key)", "bytes": "\(size)"])
+            switch await offer(staging, "s3://\(settings.bucket)/\(object.key)") {
+            case .served(let summary):
+                logger.notice("export: new model served", metadata: ["key": "\(object.key)", "model": "\(summary)"])
+                remember()
+            case .refused(let reason):
+                logger.error("export: new model refused; the current one keeps serving", metadata: ["key": "\(object.key)", "reason": "\(reason)"])
+                remember()
+            case .notYet(let reason):
+                logger.info("export: new model not checked yet; fetched again at the next poll", metadata: ["key": "\(object.key)", "reason": "\(reason)"])
+            }
+        } catch {
+            pause(after: error, what: "cannot look for a new model", key: settings.modelPrefix, store: store)
+        }
+    }
+}
+
+/// The training data of a request: the forecaster's history (`forecast_history`, a year at most), with the minutes of
+/// `meter_data` over it where both know a minute.
+enum TrainingHistory {
+    /// - Returns: the first minute and one total power (W) a minute of `[from, to)`, NaN where nothing is known.
+    static func minutes(from: Int64, to: Int64, in db: StoreDatabase) throws(StoreError) -> (first: Int64, watts: [Float]) {
+        let first = from / 60, count = Int(max(0, (to - from) / 60))
+        var watts = [Float](repeating: .nan, count: count)
+        for (day, values) in try ForecastTables.historyDays(from: first / 1440, in: db).days {
+            for (index, value) in values.enumerated() where value.isFinite {
+                let offset = Int(day * 1440 + Int64(index) - first)
+                if offset >= 0, offset < count { watts[offset] = value }
+            }
+        }
+        for row in try db.query("SELECT time, l1_p + l2_p + l3_p FROM meter_data WHERE time >= ? AND time < ?", [.integer(from), .integer(to)]) {
+            guard let total = row[1].double, total.isFinite else { continue }
+            let offset = Int(row[0].int / 60 - first)
+            if offset >= 0, offset < count { watts[offset] = Float(total) }
+        }
+        return (first, watts)
+    }
+}
+
+extension LakeLayout {
+    /// `2026-12-06 05:00 UTC`, for logs.
+    static func hourLabel(_ start: Int64) -> String {
+        let (date, hour) = utc(start)
+        return "\(date) \(hour):00 UTC"
+    }
+}
