@@ -51,6 +51,7 @@ test-swift: deps
 test-process: deps
 	$(SWIFT) build
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
+	@python3 -c 'import moto.server, boto3, pyarrow' >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]' boto3 pyarrow
 	python3 -m pytest -q integration/process
 
 ## The layering: no target imports or depends on a higher one (scripts/layers.txt), with the checker's own tests.

@@ -300,3 +300,55 @@ def test_pyarrow_reads_the_lake_of_two_devices_with_hive_partitioning(moto, star
     # Schema inference alone (no schema given) reads time as integers and powers as doubles too.
     inferred = ds.dataset(f"{moto.bucket}/data/minutes/device=SE-A", filesystem=s3, format="csv", partitioning="hive").to_table()
     assert inferred.schema.field("time").type == pa.int64() and inferred.schema.field("l1_p").type == pa.float64()
+
+
+FIXTURES = Path(__file__).resolve().parents[2] / "Tests" / "KerasModelTests" / "Fixtures"
+
+
+def test_models_from_the_bucket_good_served_without_a_gap_bad_refused_with_reasons(moto, start_service, config_ini, workdir, clemap_bin):
+    """SageMaker-style keys under output/: a good model is fetched, checked and served; then a NaN model, a truncated
+    archive, one with ../ paths, one with a symlink and one with a layer KerasModel does not compute, each newer,
+    are refused with their reason while the good one keeps forecasting every minute."""
+    config = cloud_config(config_ini, workdir / "config.ini", endpoint=moto.url, bucket=moto.bucket, serial="SE-M",
+                          credentials=moto.credentials, extra={"poll_interval_sec": "300"})
+    db = workdir / "meter.db"
+    s3 = moto.client()
+    service = start_service(db, config=config, speed=600, scenario_name="home-day")
+    service.wait_for_rows(15, timeout=60)
+
+    def offer(job: str, fixture: str) -> str:
+        mark = len(service.lines)
+        s3.put_object(Bucket=moto.bucket, Key=f"output/{job}/output/model.tar.gz", Body=(FIXTURES / fixture).read_bytes())
+        _, line = service.wait_for(r"export: new model (served|refused)", timeout=60, what=f"the verdict on {fixture}", start=mark)
+        return line.text
+
+    served = offer("job-01", "sagemaker.tar.gz")
+    assert "new model served" in served, served
+    refusals = {
+        "job-02": ("nan_model.tar", "NaN"),
+        "job-03": ("bad_truncated.tar.gz", "cut short"),
+        "job-04": ("bad_dotdot.tar.gz", ".."),
+        "job-05": ("bad_symlink.tar.gz", "link"),
+        "job-06": ("bad_layer_embedding.tar.gz", "Embedding"),
+    }
+    for job, (fixture, reason) in refusals.items():
+        verdict = offer(job, fixture)
+        assert "new model refused" in verdict and reason in verdict, f"{fixture}: {verdict}"
+    service.wait_for_rows(len(service.stored_rows()) + 3, timeout=30)
+    service.terminate()
+    assert service.wait(timeout=30) == 0, service.describe()
+
+    # The good model is the one installed and in use; each refusal is in the forecaster's events with its source.
+    assert (workdir / "cloud-model.tar.gz").read_bytes() == (FIXTURES / "sagemaker.tar.gz").read_bytes()
+    status = run_cli(clemap_bin, "forecast", "status", "--config", str(config), "--db", str(db), "--json")
+    assert status.returncode == 0, status.stderr
+    assert "job-01/output/model.tar.gz" in status.stdout and "job-06/output/model.tar.gz" in status.stdout, status.stdout
+    con = sqlite3.connect(db)
+    rejected = [d for (d,) in con.execute("SELECT detail FROM forecast_event WHERE kind = 'model_rejected' ORDER BY time, rowid")]
+    assert len(rejected) == 5 and all(f"output/{job}/" in d for job, d in zip(refusals, rejected)), rejected
+    # No gap: from its first forecast to the last row, the Keras model forecast every minute; the others never stopped.
+    keras = [t for (t,) in con.execute("SELECT DISTINCT issued FROM forecast WHERE model = 'keras' ORDER BY issued")]
+    issued = [t for (t,) in con.execute("SELECT DISTINCT issued FROM forecast WHERE model = 'persistence' ORDER BY issued")]
+    con.close()
+    assert keras and keras == [t for t in issued if t >= keras[0]], "a minute without a Keras forecast after the swap"
+    assert issued == list(range(issued[0], issued[-1] + 60, 60))
