@@ -22,17 +22,11 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The service against the simulated meter: a household hour ($(SCENARIO)) at $(DEMO_SPEED)x speed, one row a minute.
+## The service against the simulated meter: a household hour ($(SCENARIO)) at $(DEMO_SPEED)x speed, one row a minute;
+## then the rows, the forecaster, and the exporter's lake in moto's S3 server on loopback (scripts/demo.py).
 demo: build
-	@mkdir -p $(dir $(DEMO_DB))
-	@echo "clemap-edge run: $(DEMO_SECONDS) simulated seconds at $(DEMO_SPEED)x ($(SCENARIO)); Ctrl-C stops early and keeps what was stored." >&2
-	-$(SWIFT) run --skip-build clemap-edge run --simulate --config $(CONFIG) --scenario $(SCENARIO) \
-		--sim-speed $(DEMO_SPEED) --sim-duration $(DEMO_SECONDS) --db $(DEMO_DB)
-	@echo "\nThe newest rows, as the original readers query them:" >&2
-	@sqlite3 -header -column $(DEMO_DB) 'SELECT time, l1_p, l2_p, l3_p FROM meter_data ORDER BY time DESC LIMIT 10'
-	@echo "\nThe forecaster (three-phase total power; the built-in model trains once it holds three weeks):" >&2
-	@$(SWIFT) run --skip-build clemap-edge forecast status --config $(CONFIG) --db $(DEMO_DB) 2>/dev/null
-	@echo "\nMore: sqlite3 $(DEMO_DB) 'SELECT * FROM meter_data ORDER BY time DESC LIMIT 3' (columns: README.md)" >&2
+	@python3 scripts/demo.py --binary "$$($(SWIFT) build --show-bin-path)/clemap-edge" --config $(CONFIG) --scenario $(SCENARIO) \
+		--speed $(DEMO_SPEED) --seconds $(DEMO_SECONDS) --db $(DEMO_DB)
 
 ## Live readings from the simulated ADE9000, one a second.
 read-demo: build
