@@ -119,12 +119,15 @@ final class MemoryBucket: ObjectStorage {
         let bucket = MemoryBucket()
         var exporter = exporter(bucket, clock: VirtualClock(wall: Double(hour + 3600 + 120)))
         _ = await exporter.pass(store: store)
-        // A spill file stored late brings the missing minute.
+        // A spill file stored late brings the missing minute; the next closed hour has the exporter look again.
         _ = try store.insert(Self.row(time: hour + 600))
         _ = await exporter.pass(store: store)
-        #expect(bucket.puts == [hourKey(0), hourKey(0)])
+        #expect(bucket.puts == [hourKey(0)], "rows are looked at again when an hour closes, not every minute")
+        _ = try store.insert(Self.row(time: hour + 2 * 3600))
+        _ = await exporter.pass(store: store)
+        #expect(bucket.puts == [hourKey(0), hourKey(0), hourKey(1)])
         #expect(String(decoding: try #require(bucket.objects[hourKey(0)]), as: UTF8.self).split(separator: "\n").count == 61)
-        let rows = try store.read("outbox") { db throws(StoreError) in try db.query("SELECT count(*) FROM export_outbox") }
+        let rows = try store.read("outbox") { db throws(StoreError) in try db.query("SELECT count(*) FROM export_outbox WHERE from_time = ?", [.integer(hour)]) }
         #expect(rows[0][0] == .integer(1), "one outbox row per hour, re-armed")
     }
 

@@ -94,7 +94,8 @@ public struct Exporter: Sendable {
     private var reported: String?
     /// The newest failure's description, for the retention warning.
     private var lastError: String?
-    private var nextScan: Double = -.infinity
+    /// Whether this exporter queued once (its first pass looks at every hour since the cursor, whatever changed).
+    private var queuedOnce = false
     private var nextModelPoll: Double = -.infinity
     private var nextRetentionCheck: Double = -.infinity
     /// Something is waiting longer than it should: failing uploads, or data older than two hours not uploaded.
@@ -138,6 +139,16 @@ public struct Exporter: Sendable {
     private mutating func queue(store: any ReadingStore, now: Double) {
         let settings = self.settings
         do {
+            // A write (and its fsync) only when there is something to queue: a new closed hour, a training request,
+            // and the first pass (rows stored while the exporter was off or the service stopped).
+            let (closedBefore, cursor, requests) = try store.read("cannot read what to export") { db throws(StoreError) in
+                let newest = try db.query("SELECT max(time) FROM meter_data").first?[0]
+                let cursor = try ExportTables.state("queued_through", in: db).flatMap { Int64($0) }
+                let requests = try db.query("SELECT count(*) FROM forecast_export_request WHERE exported IS NULL")[0][0].int
+                return (newest.flatMap { $0.isNull ? nil : $0.int / 3600 * 3600 }, cursor, requests)
+            }
+            guard closedBefore != nil, !queuedOnce || closedBefore != cursor || requests > 0 else { return }
+            queuedOnce = true
             try store.write("cannot queue exports") { db throws(StoreError) in
                 // Closed hours: those before the hour of the newest stored row. The last two days are looked at
                 // again, so that rows stored late (a spill file) re-arm their hour.
