@@ -149,7 +149,7 @@ final class MemoryBucket: ObjectStorage {
             attempts.append(bucket.puts.count)
         }
         #expect(attempts == [2, 3, 4, 5])
-        #expect(exporter.backlog)
+        #expect(exporter.backlog && exporter.pending == ServiceHealth.ExportBacklog(pending: 4, oldest: hour))
         #expect(log.entries(.warning).filter { $0.contains("upload failed") }.count == 1, "logged once, not once a pause")
         // Back: everything goes, oldest first, and the recovery is logged.
         bucket.fail(with: nil)
@@ -159,7 +159,7 @@ final class MemoryBucket: ObjectStorage {
         #expect(bucket.objects.keys.sorted() == (0..<4).map(hourKey))
         #expect(Array(bucket.puts.suffix(4)) == (0..<4).map(hourKey))
         #expect(log.entries(.notice).contains { $0.contains("uploading again") })
-        #expect(!exporter.backlog)
+        #expect(!exporter.backlog && exporter.pending?.pending == 0)
     }
 
     @Test func aRefusalIsLoggedOnceWithTheFixAndRetriedOnlyHoursLater() async throws {
@@ -252,5 +252,22 @@ final class MemoryBucket: ObjectStorage {
         let object = String(decoding: try #require(bucket.objects[keys[0]]), as: UTF8.self).split(separator: "\n")
         #expect(object.count == 1 + stored.count && stored.count == 60)
         #expect(object[1].hasPrefix("\(stored[0].time),"))
+    }
+
+    @Test func aStoreThatStaysDownShowsAsTheExporterBacklogInTheHealthWithItsSize() async throws {
+        let epoch = 1_796_533_200.0 - 30
+        let bucket = MemoryBucket()
+        bucket.fail(with: MemoryBucket.down)
+        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 5, angle: 0), clock: VirtualClock(wall: epoch))
+        let app = try rig.makeApp(seconds: 3 * 3600 + 300, configure: {
+            $0.cloud = CloudSettings(enabled: true, bucket: "b", device: "SIM")
+            $0.forecast.enabled = false
+        }, objectStorage: { bucket })
+        try await app.run()
+        #expect(app.hub.health.current.contains(.exporterBacklog))
+        #expect(app.hub.health.exportBacklog == ServiceHealth.ExportBacklog(pending: 3, oldest: 1_796_533_200))
+        #expect(app.hub.health.summary.contains("exporter-backlog (3 uploads, the oldest from 1796533200)"), "\(app.hub.health.summary)")
+        // Three hours down: a handful of requests (30 s, 60 s, … up to an hour apart), not one a minute.
+        #expect((3...9).contains(bucket.puts.count), "\(bucket.puts.count) requests")
     }
 }

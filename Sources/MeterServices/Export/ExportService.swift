@@ -68,6 +68,7 @@ public final class ExportService: Service {
                     for await _ in wakes {
                         guard let store = self.hub.store.current else { continue }
                         await exporter.pass(store: store, stopping: { self.stopping.load(ordering: .relaxed) })
+                        self.hub.health.exportBacklog = exporter.pending
                         self.hub.health.set(.exporterBacklog, exporter.backlog)
                     }
                 }
@@ -100,6 +101,8 @@ public struct Exporter: Sendable {
     private var nextRetentionCheck: Double = -.infinity
     /// Something is waiting longer than it should: failing uploads, or data older than two hours not uploaded.
     public private(set) var backlog = false
+    /// The outbox after the last pass: uploads waiting and the oldest data's start.
+    public private(set) var pending: ServiceHealth.ExportBacklog?
 
     public init(settings: CloudSettings, context: ExportService.Context, clock: any MeterClock, logger: Logger) {
         self.settings = settings; self.context = context; self.clock = clock; self.logger = logger
@@ -130,6 +133,7 @@ public struct Exporter: Sendable {
         }
         if let status = try? store.read("cannot read the export outbox", { db throws(StoreError) in try ExportTables.status(in: db) }) {
             backlog = status.failing > 0 || status.oldestPending.map { Double($0) < clock.wall() - 7200 } == true
+            pending = ServiceHealth.ExportBacklog(pending: status.pending, oldest: status.oldestPending)
         }
         return outcome
     }

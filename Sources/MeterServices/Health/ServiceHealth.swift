@@ -19,9 +19,23 @@ public final class ServiceHealth: Sendable {
         case exporterBacklog = "exporter-backlog"
     }
 
+    /// The exporter's outbox: uploads waiting, and the start of the oldest data among them (Unix seconds).
+    public struct ExportBacklog: Sendable, Hashable {
+        public var pending: Int
+        public var oldest: Int64?
+        public init(pending: Int, oldest: Int64?) { self.pending = pending; self.oldest = oldest }
+    }
+
     private let conditions = Mutex<Set<Condition>>([.starting])
+    private let backlog = Mutex<ExportBacklog?>(nil)
 
     public init() {}
+
+    /// The exporter's backlog as it last counted it; nil without an exporter.
+    public var exportBacklog: ExportBacklog? {
+        get { backlog.withLock { $0 } }
+        set { backlog.withLock { $0 = newValue } }
+    }
 
     public func set(_ condition: Condition, _ present: Bool) {
         conditions.withLock { if present { $0.insert(condition) } else { $0.remove(condition) } }
@@ -29,9 +43,13 @@ public final class ServiceHealth: Sendable {
 
     public var current: Set<Condition> { conditions.withLock { $0 } }
 
-    /// `healthy`, or the conditions joined by commas.
+    /// `healthy`, or the conditions joined by commas; the exporter's backlog with its size: `exporter-backlog (12 uploads)`.
     public var summary: String {
         let now = current
-        return now.isEmpty ? "healthy" : Condition.allCases.filter(now.contains).map(\.rawValue).joined(separator: ", ")
+        guard !now.isEmpty else { return "healthy" }
+        return Condition.allCases.filter(now.contains).map { condition in
+            guard condition == .exporterBacklog, let backlog = exportBacklog else { return condition.rawValue }
+            return "\(condition.rawValue) (\(backlog.pending) uploads\(backlog.oldest.map { ", the oldest from \($0)" } ?? ""))"
+        }.joined(separator: ", ")
     }
 }
