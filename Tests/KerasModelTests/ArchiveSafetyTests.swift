@@ -80,7 +80,7 @@ import Testing
         let scaler = Data(#"{"mean": 600, "std": 400, "target_mean": 600, "target_std": 400}"#.utf8)
         _ = FileManager.default.createFile(atPath: source + "/scaler.json", contents: scaler)
         let tar = folder.file("whole.tar")
-        #expect(try run("/bin/tar", ["--format=ustar", "-cf", tar, "-C", source, "model.h5", "scaler.json"]) == 0)
+        #expect(try Tool.run("/bin/tar", ["--format=ustar", "-cf", tar, "-C", source, "model.h5", "scaler.json"]) == 0)
         let whole = try #require(FileManager.default.contents(atPath: tar))
         #expect(refusal(tar) == nil, "the whole tar loads")
         let modelSize = try #require(FileManager.default.attributesOfItem(atPath: source + "/model.h5")[.size] as? Int)
@@ -110,7 +110,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: KerasFixtures.path("lstm_relu_k3.h5"), toPath: source + "/model.h5")
         let tar = folder.file("model.tar.gz")
-        #expect(try run("/bin/tar", ["czf", tar, "-C", folder.file("opt-ml-model"), "."]) == 0)
+        #expect(try Tool.run("/bin/tar", ["czf", tar, "-C", folder.file("opt-ml-model"), "."]) == 0)
         let model = try KerasModel.load(contentsOf: tar)
         #expect(model.summary.hasPrefix("LSTM(32, relu) → Dense(1)"))
     }
@@ -139,12 +139,4 @@ import Testing
         #expect(error.description.contains("Fix: rebuild the model from supported layers"))
     }
 
-    private func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 }

@@ -37,7 +37,7 @@ import Testing
     @Test func savedModelInsideATarIsRefused() throws {
         let folder = TemporaryFolder(prefix: "keras-test")
         let tar = folder.file("export.tar.gz")
-        let status = try run("/bin/tar", ["czf", tar, "-C", KerasFixtures.path("saved_model"), "."])
+        let status = try Tool.run("/bin/tar", ["czf", tar, "-C", KerasFixtures.path("saved_model"), "."])
         #expect(status == 0)
         let error = try #require(refusal(tar))
         #expect(error.code == .savedModel)
@@ -92,18 +92,10 @@ import Testing
         #expect(refusal(folder.file("missing.h5"))?.code == .unreadable)
         #expect(refusal(folder.path)?.code == .notAModel)
         let tar = folder.file("two.tar")
-        #expect(try run("/bin/tar", ["cf", tar, "-C", KerasFixtures.folder, "lstm_relu_k2.h5", "lstm_relu_k3.h5"]) == 0)
+        #expect(try Tool.run("/bin/tar", ["cf", tar, "-C", KerasFixtures.folder, "lstm_relu_k2.h5", "lstm_relu_k3.h5"]) == 0)
         let two = try #require(refusal(tar))
         #expect(two.code == .notAModel)
         #expect(two.description.contains("2 models"))
     }
 
-    private func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 }

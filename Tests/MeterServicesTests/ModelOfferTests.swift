@@ -152,7 +152,7 @@ import Testing
         try FileManager.default.copyItem(atPath: Self.fixtures + "lstm_relu_k3.h5", toPath: made + "/model.h5")
         _ = rig.folder.write("nonfinite/scaler.json", #"{"mean": 0, "std": 1e-39, "target_mean": 0, "target_std": 1}"#)
         let nonFinite = rig.folder.file("nonfinite_outputs.tar.gz")
-        #expect(try Self.run("/bin/tar", ["czf", nonFinite, "-C", made, "model.h5", "scaler.json"]) == 0)
+        #expect(try Tool.run("/bin/tar", ["czf", nonFinite, "-C", made, "model.h5", "scaler.json"]) == 0)
 
         let offers = try Self.bad.map { bad in
             (bad, try stage(bad.file == "nonfinite_outputs.tar.gz" ? nonFinite : bad.file, in: rig, as: ".staged-\(bad.file)"))
@@ -243,14 +243,6 @@ import Testing
         #expect(why.contains("cancelled"))
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 }
 
 /// The swap itself: atomic, the replaced file kept, across filesystems too; a failure leaves the destination as it was.

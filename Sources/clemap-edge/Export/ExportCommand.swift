@@ -113,13 +113,7 @@ struct ExportOnce: AsyncParsableCommand {
     @OptionGroup var database: ForecastDatabaseOptions
     @Flag(help: "One JSON object.") var json = false
 
-    func run() async throws {
-        let context = try CloudCommandContext.open(global, database: database)
-        defer { context.store.close() }
-        var exporter = context.exporter()
-        let outcome = await exporter.pass(store: context.store, pollModel: false)
-        try ExportFlush.report(outcome, seconds: nil, json: json)
-    }
+    func run() async throws { try await ExportPass.run(global, database, ignoringBackoff: false, json: json) }
 }
 
 /// `export flush`: upload everything pending now, ignoring the retry pauses.
@@ -130,26 +124,28 @@ struct ExportFlush: AsyncParsableCommand {
     @OptionGroup var database: ForecastDatabaseOptions
     @Flag(help: "One JSON object.") var json = false
 
-    func run() async throws {
+    func run() async throws { try await ExportPass.run(global, database, ignoringBackoff: true, json: json) }
+}
+
+/// One pass of the exporter from the command line, beside or without the service, and what it did.
+enum ExportPass {
+    struct Result: Encodable { var uploaded: Int; var rows: Int; var bytes: Int; var failed: Int; var error: String?; var seconds: Double?; var rows_per_s: Double? }
+
+    static func run(_ global: GlobalOptions, _ database: ForecastDatabaseOptions, ignoringBackoff: Bool, json: Bool) async throws {
         let context = try CloudCommandContext.open(global, database: database)
         defer { context.store.close() }
         var exporter = context.exporter()
         let started = ContinuousClock.now
-        let outcome = await exporter.pass(store: context.store, ignoringBackoff: true, pollModel: false)
+        let outcome = await exporter.pass(store: context.store, ignoringBackoff: ignoringBackoff, pollModel: false)
         let elapsed = ContinuousClock.now - started
-        try Self.report(outcome, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, json: json)
-    }
-
-    struct Result: Encodable { var uploaded: Int; var rows: Int; var bytes: Int; var failed: Int; var error: String?; var seconds: Double?; var rows_per_s: Double? }
-
-    static func report(_ outcome: Exporter.Outcome, seconds: Double?, json: Bool) throws {
-        let rate = seconds.flatMap { $0 > 0 ? Double(outcome.rows) / $0 : nil }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = seconds > 0 ? Double(outcome.rows) / seconds : nil
         if json {
             print(JSONOutput.line(Result(uploaded: outcome.uploaded, rows: outcome.rows, bytes: outcome.bytes, failed: outcome.failed,
-                                         error: outcome.error, seconds: seconds.flatMap { JSONOutput.rounded($0, 3) }, rows_per_s: rate.flatMap { JSONOutput.rounded($0, 1) })))
+                                         error: outcome.error, seconds: JSONOutput.rounded(seconds, 3), rows_per_s: rate.flatMap { JSONOutput.rounded($0, 1) })))
         } else {
-            print("uploaded \(outcome.uploaded) objects, \(outcome.rows) rows, \(outcome.bytes) bytes"
-                  + (seconds.map { " in \(DecimalText.fixed($0, 2)) s" } ?? "") + (rate.map { " (\(DecimalText.fixed($0, 0)) rows/s)" } ?? ""))
+            print("uploaded \(outcome.uploaded) objects, \(outcome.rows) rows, \(outcome.bytes) bytes in \(DecimalText.fixed(seconds, 2)) s"
+                  + (rate.map { " (\(DecimalText.fixed($0, 0)) rows/s)" } ?? ""))
         }
         if let error = outcome.error { throw CLIError(description: "upload failed; the outbox keeps it: \(error)") }
     }
