@@ -88,6 +88,29 @@ def test_security_exposure_is_at_most_2_0_ok():
     assert result.returncode == 0, "--threshold=20 (exposure 2.0) was exceeded"
 
 
+def test_the_exporters_network_drop_in_verifies_clean_and_opens_only_outbound_families(tmp_path, binary):
+    """systemd/network.conf, installed as clemap-edge.service.d/network.conf when [CLOUD] is enabled."""
+    drop_in = UNIT.parent / "network.conf"
+    assert directives(drop_in) == [
+        ("Service", "PrivateNetwork", "no"),
+        ("Service", "RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6 AF_NETLINK"),
+        ("Service", "IPAddressDeny", ""),
+    ]
+    unit = runnable_copy(UNIT, binary, tmp_path)
+    (tmp_path / f"{UNIT.name}.d").mkdir()
+    (tmp_path / f"{UNIT.name}.d" / "network.conf").write_text(drop_in.read_text())
+    verify(unit)
+    result = run(["systemd-analyze", "security", "--offline=yes", "--threshold=20", "--no-pager", str(unit)], check=False)
+    match = re.search(r"Overall exposure level for clemap-edge\.service: (\d+\.\d) (\w+)", result.stdout)
+    assert match, result.stdout + result.stderr
+    print(f"with the network drop-in: exposure {match.group(1)} {match.group(2)}")
+    assert float(match.group(1)) <= 2.0 and match.group(2) == "OK" and result.returncode == 0, match.group(0)
+    # The drop-in is read: a bad value in it is reported.
+    (tmp_path / f"{UNIT.name}.d" / "network.conf").write_text(drop_in.read_text().replace("PrivateNetwork=no", "PrivateNetwork=maybe"))
+    with pytest.raises(AssertionError, match="network.conf"):
+        verify(unit)
+
+
 # Every exposure the analysis still reports, and why it stays. Anything new fails the test.
 ACCEPTED_EXPOSURES = {
     # adjtimex(3) = clock_adjtime(2) reads the clock's synchronisation state (ServiceClock); @clock, @privileged.
