@@ -20,6 +20,8 @@ struct HTTPRequest {
     var method: Method
     var url: String
     var body: [UInt8] = []
+    /// A body streamed from an open file instead: its descriptor (read with `pread` from 0), size and SHA-256.
+    var bodyFile: (descriptor: Int32, size: Int64, sha256: String)?
     var contentType: String?
     var sink: Sink
 }
@@ -64,10 +66,10 @@ struct CurlSession: Sendable {
             throw TransportFailure(message: "libcurl could not be initialised", isPermanent: true, remedy: "check the libcurl installation")
         }
         defer { curl_easy_cleanup(handle) }
-        let transfer = Transfer(handle: handle, upload: request.body, sink: request.sink)
+        let transfer = Transfer(handle: handle, upload: request.body, uploadFile: request.bodyFile?.descriptor, sink: request.sink)
         // curl 7.88 signs with the hash of an empty body unless this header is given, and never sends it, while
         // S3 requires it (curl 8 adds it itself). Every header given here is signed, with host and x-amz-date.
-        var lines = ["x-amz-content-sha256: \(S3Encoding.sha256Hex(request.body))"]
+        var lines = ["x-amz-content-sha256: \(request.bodyFile?.sha256 ?? S3Encoding.sha256Hex(request.body))"]
         if let token = credentials.sessionToken { lines.append("x-amz-security-token: \(token)") }
         if let type = request.contentType, !type.isEmpty { lines.append("Content-Type: \(type)") }
         for line in lines { headers = curl_slist_append(headers, line) }
@@ -109,13 +111,17 @@ struct CurlSession: Sendable {
             _ = ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1)
             _ = ccurl_setopt_read_function(handle, sendBody)
             _ = ccurl_setopt_pointer(handle, CURLOPT_READDATA, context)
-            _ = ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count))
+            _ = ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.bodyFile?.size ?? Int64(request.body.count)))
         }
 
         let result = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
         if transfer.tooLarge {
             throw TransportFailure(message: "the object is larger than the \(transfer.limit) bytes allowed (maxBytes)",
                                    isPermanent: true, remedy: "check the key, or allow more bytes")
+        }
+        if transfer.readErrno != 0 {
+            throw TransportFailure(message: "cannot read the file to upload: \(String(cString: strerror(transfer.readErrno)))",
+                                   isPermanent: false, remedy: "check the disk")
         }
         if transfer.fileErrno != 0 {
             let code = transfer.fileErrno
@@ -156,7 +162,9 @@ struct CurlSession: Sendable {
 private final class Transfer {
     let handle: UnsafeMutableRawPointer
     let upload: [UInt8]
+    let uploadFile: Int32?
     var uploaded = 0
+    var readErrno: Int32 = 0
     let sink: HTTPRequest.Sink
     let limit: Int
     var body: [UInt8] = []
@@ -166,9 +174,10 @@ private final class Transfer {
     var fileErrno: Int32 = 0
     var etag: String?
 
-    init(handle: UnsafeMutableRawPointer, upload: [UInt8], sink: HTTPRequest.Sink) {
+    init(handle: UnsafeMutableRawPointer, upload: [UInt8], uploadFile: Int32?, sink: HTTPRequest.Sink) {
         self.handle = handle
         self.upload = upload
+        self.uploadFile = uploadFile
         self.sink = sink
         switch sink {
         case .memory(let limit), .file(_, let limit): self.limit = limit
@@ -218,6 +227,17 @@ private let receiveHeader: curl_write_callback = { data, size, count, context in
 
 private let sendBody: curl_read_callback = { buffer, size, count, context in
     let transfer = Unmanaged<Transfer>.fromOpaque(context!).takeUnretainedValue()
+    if let descriptor = transfer.uploadFile {
+        // From the file, at the offset sent so far (curl may rewind by asking again only through SEEKFUNCTION,
+        // which is not set: a resend of the body fails the request instead, and the caller tries again).
+        while true {
+            let read = pread(descriptor, buffer, size * count, off_t(transfer.uploaded))
+            if read < 0, errno == EINTR { continue }
+            guard read >= 0 else { transfer.readErrno = errno; return Int(CURL_READFUNC_ABORT) }
+            transfer.uploaded += read
+            return read
+        }
+    }
     let length = min(size * count, transfer.upload.count - transfer.uploaded)
     guard length > 0 else { return 0 }
     transfer.upload.withUnsafeBytes { source in

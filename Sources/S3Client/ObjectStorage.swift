@@ -29,6 +29,11 @@ public protocol ObjectStorage: Sendable {
     /// - Throws: ``S3Error``; ``S3Error/isPermanent`` says whether trying again can help.
     func put(_ key: String, bytes: [UInt8], contentType: String) throws(S3Error)
 
+    /// Stores the file at `path` under `key`, streamed from the file (read twice: once for its SHA-256, once to
+    /// send), so a large object never sits in memory. The file must not change meanwhile.
+    /// - Throws: ``S3Error``, also for a file that cannot be read.
+    func put(_ key: String, file path: String, contentType: String) throws(S3Error)
+
     /// The whole object `key`, read into memory.
     /// - Parameter maxBytes: refuse (throw) an object larger than this, rather than fill the memory.
     /// - Throws: ``S3Error``, with status 404 and code "NoSuchKey" when there is no such object.

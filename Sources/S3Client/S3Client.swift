@@ -28,6 +28,21 @@ public final class S3Client: ObjectStorage {
         _ = try send("PUT", key: key, HTTPRequest(method: .put, url: location.objectURL(key), body: bytes, contentType: contentType, sink: .none))
     }
 
+    public func put(_ key: String, file path: String, contentType: String) throws(S3Error) {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw error("PUT", key, message: "cannot open \(path): \(String(cString: strerror(errno)))", isPermanent: true,
+                        remedy: "check the file and its permissions")
+        }
+        defer { close(descriptor) }
+        guard let (size, hash) = S3Encoding.sha256Hex(descriptor: descriptor) else {
+            throw error("PUT", key, message: "cannot read \(path): \(String(cString: strerror(errno)))", isPermanent: false,
+                        remedy: "check the disk")
+        }
+        _ = try send("PUT", key: key, HTTPRequest(method: .put, url: location.objectURL(key), bodyFile: (descriptor, size, hash),
+                                                  contentType: contentType, sink: .none))
+    }
+
     public func get(_ key: String, maxBytes: Int) throws(S3Error) -> [UInt8] {
         try send("GET", key: key, HTTPRequest(method: .get, url: location.objectURL(key), sink: .memory(limit: maxBytes))).body
     }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 
 internal import CNettle
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// The text forms a signed S3 request needs that curl 7.88 does not make itself.
 enum S3Encoding {
@@ -48,8 +51,31 @@ enum S3Encoding {
         }
         var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_SIZE))
         nettle_sha256_digest(&context, digest.count, &digest)
+        return hex(digest)
+    }
+
+    private static func hex(_ digest: [UInt8]) -> String {
         let hex = Array("0123456789abcdef".utf8)
         return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0x0F)]] }, as: UTF8.self)
+    }
+
+    /// The size and SHA-256 (lower-case hex) of the file open at `descriptor`, read from its start with `pread`;
+    /// nil when a read fails (`errno` says why).
+    static func sha256Hex(descriptor: Int32) -> (size: Int64, hex: String)? {
+        var context = sha256_ctx()
+        nettle_sha256_init(&context)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var offset: Int64 = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(offset)) }
+            if count < 0 { if errno == EINTR { continue }; return nil }
+            if count == 0 { break }
+            chunk.withUnsafeBufferPointer { nettle_sha256_update(&context, count, $0.baseAddress!) }
+            offset += Int64(count)
+        }
+        var digest = [UInt8](repeating: 0, count: Int(SHA256_DIGEST_SIZE))
+        nettle_sha256_digest(&context, digest.count, &digest)
+        return (offset, hex(digest))
     }
 
     /// Unix seconds of an ISO 8601 time as S3 writes it, UTC: "2026-12-06T05:28:37.000Z" (the fraction is

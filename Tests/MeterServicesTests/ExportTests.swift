@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ADE9000Sim
+import Foundation
 import Logging
 import MeterApp
 import MeterClock
@@ -35,6 +36,10 @@ final class MemoryBucket: ObjectStorage {
             if let failure = s.failure { throw failure }
             s.objects[key] = bytes
         }
+    }
+    func put(_ key: String, file path: String, contentType: String) throws(S3Error) {
+        let bytes = Array(((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").utf8)
+        try put(key, bytes: bytes, contentType: contentType)
     }
     func get(_ key: String, maxBytes: Int) throws(S3Error) -> [UInt8] { state.withLock { $0.objects[key] ?? [] } }
     func download(_ key: String, to path: String, maxBytes: Int) throws(S3Error) -> Int64 { 0 }
@@ -230,8 +235,35 @@ final class MemoryBucket: ObjectStorage {
         #expect(lines[1] == "\(hour),900.0" && lines[2] == "\(hour + 60),900.0" && lines[3] == "\(hour + 180),900.0")
         let pending = try store.read("requests") { db throws(StoreError) in try ForecastTables.pendingExports(in: db) }
         #expect(pending.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: store.path + ".training.csv"), "the file sent is removed")
         _ = await exporter.pass(store: store)
         #expect(bucket.puts.filter { $0 == "data/Clemap_train.csv" }.count == 1)
+    }
+}
+
+extension ExportOutboxTests {
+    /// A year of training data comes from the forecaster's own history (meter_data keeps two weeks), a day at a time.
+    @Test func trainingDataReachesBackIntoTheForecastersHistoryBeyondMeterData() async throws {
+        let store = try store(hours: 1)
+        defer { store.close() }
+        let day = hour / 86_400 - 3  // three days before the stored rows
+        var watts = [Float](repeating: 500, count: 1440)
+        watts[7] = .nan
+        try store.write("history") { db throws(StoreError) in
+            try ForecastTables.saveHistoryDay(day, watts: watts, in: db)
+            try ForecastTables.requestExport(reason: "drift", from: day * 86_400, to: hour + 3600, at: hour + 3600, in: db)
+        }
+        let bucket = MemoryBucket()
+        var exporter = exporter(bucket, clock: VirtualClock(wall: Double(hour + 3600 + 120)))
+        _ = await exporter.pass(store: store)
+        let lines = String(decoding: try #require(bucket.objects["data/Clemap_train.csv"]), as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 1 + 1439 + 60, "a day of history but its missing minute, and the hour of meter_data")
+        #expect(lines[1] == "\(day * 86_400),500.0" && lines[8] == "\(day * 86_400 + 8 * 60),500.0")
+        #expect(lines[1440] == "\(hour),900.0" && lines.last == "\(hour + 3540),900.0")
+        let recorded = try store.read("outbox") { db throws(StoreError) in
+            try db.query("SELECT rows, bytes FROM export_outbox WHERE kind = 'training'")
+        }
+        #expect(recorded.first == [.integer(1499), .integer(Int64(bucket.objects["data/Clemap_train.csv"]!.count))])
     }
 }
 

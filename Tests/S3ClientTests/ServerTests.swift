@@ -34,6 +34,20 @@ struct ServerTests {
         #expect(try client.get("exact/\(size).bin", maxBytes: size) == bytes)
     }
 
+    /// Streamed from a file (hashed, then sent, never whole in memory): the training data of a year is ~10 MB.
+    @Test(arguments: [0, 3_000_000])
+    func putFromAFileIsByteExact(size: Int) throws {
+        let client = server.client()
+        let folder = TemporaryFolder(prefix: "s3client-upload")
+        let bytes = Self.randomBytes(size)
+        let path = folder.file("data.csv")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
+        try client.put("file/\(size).csv", file: path, contentType: "text/csv")
+        #expect(try client.get("file/\(size).csv", maxBytes: size) == bytes)
+        let missing = try #require(throws: S3Error.self) { try client.put("file/none", file: folder.file("none"), contentType: "text/csv") }
+        #expect(missing.isPermanent && missing.message.contains("cannot open"), "\(missing)")
+    }
+
     @Test func downloadToAFileAndRefuseTooLarge() throws {
         let client = server.client()
         let folder = TemporaryFolder(prefix: "s3client-download")

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 public import Logging
 public import MeterClock
 public import MeterConfig
@@ -217,7 +220,7 @@ public struct Exporter: Sendable {
 
     /// Uploads one entry. - Returns: false when it failed (the queue pauses).
     private mutating func upload(_ entry: ExportTables.Entry, store: any ReadingStore, outcome: inout Outcome) async -> Bool {
-        let body: (bytes: [UInt8], rows: Int)
+        let body: Body
         do {
             body = try Self.body(of: entry, store: store)
         } catch {
@@ -229,8 +232,14 @@ public struct Exporter: Sendable {
             let storage = try openedStorage()
             let key = entry.key
             let result: Result<Void, S3Error> = await BackgroundQueue.run {
-                Result { () throws(S3Error) in try storage.put(key, bytes: body.bytes, contentType: "text/csv") }
+                Result { () throws(S3Error) in
+                    switch body {
+                    case .bytes(let bytes, _): try storage.put(key, bytes: bytes, contentType: "text/csv")
+                    case .file(let path, _, _): try storage.put(key, file: path, contentType: "text/csv")
+                    }
+                }
             }
+            if case .file(let path, _, _) = body { unlink(path) }
             try result.get()
         } catch {
             failed(entry, error: error, store: store)
@@ -241,7 +250,7 @@ public struct Exporter: Sendable {
         let time = Int64(clock.wall())
         do {
             try store.write("cannot record an upload") { db throws(StoreError) in
-                try ExportTables.uploaded(entry, rows: body.rows, bytes: body.bytes.count, at: time, in: db)
+                try ExportTables.uploaded(entry, rows: body.rows, bytes: body.count, at: time, in: db)
             }
         } catch {
             // Uploaded but not recorded: it is uploaded again (same key, same bytes) once the database takes writes.
@@ -258,8 +267,8 @@ public struct Exporter: Sendable {
         }
         failuresInARow = 0
         pausedUntil = -.infinity
-        outcome.uploaded += 1; outcome.rows += body.rows; outcome.bytes += body.bytes.count
-        logger.debug("export: uploaded", metadata: ["key": "\(entry.key)", "rows": "\(body.rows)", "bytes": "\(body.bytes.count)"])
+        outcome.uploaded += 1; outcome.rows += body.rows; outcome.bytes += body.count
+        logger.debug("export: uploaded", metadata: ["key": "\(entry.key)", "rows": "\(body.rows)", "bytes": "\(body.count)"])
         return true
     }
 
@@ -316,18 +325,27 @@ public struct Exporter: Sendable {
         }
     }
 
-    /// The bytes of an upload, read from the database now.
-    static func body(of entry: ExportTables.Entry, store: any ReadingStore) throws(StoreError) -> (bytes: [UInt8], rows: Int) {
+    /// What an upload sends: an hour's CSV in memory (tens of kB), or the training data in a file beside the database.
+    enum Body {
+        case bytes([UInt8], rows: Int)
+        case file(String, bytes: Int, rows: Int)
+        var rows: Int { switch self { case .bytes(_, let rows), .file(_, _, let rows): rows } }
+        var count: Int { switch self { case .bytes(let bytes, _): bytes.count; case .file(_, let bytes, _): bytes } }
+    }
+
+    /// The body of an upload, read from the database now.
+    static func body(of entry: ExportTables.Entry, store: any ReadingStore) throws -> Body {
         if entry.kind == "training" {
-            let (first, watts) = try store.read("cannot read the training history") { db throws(StoreError) in
-                try TrainingHistory.minutes(from: entry.from, to: entry.to, in: db)
-            }
-            return (LakeLayout.trainingCSV(firstMinute: first, watts: watts), watts.count(where: \.isFinite))
+            let path = store.path + ".training.csv"
+            let rows = try TrainingHistory.write(from: entry.from, to: entry.to, store: store, path: path)
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw TrainingHistory.WriteError(description: "\(path) vanished") }
+            return .file(path, bytes: Int(info.st_size), rows: rows)
         }
         let rows = try store.read("cannot read the rows to upload") { db throws(StoreError) in
             try ExportTables.minuteRows(from: entry.from, to: entry.to, in: db)
         }
-        return (LakeLayout.csv(rows), rows.count)
+        return .bytes(LakeLayout.csv(rows), rows: rows.count)
     }
 
     // MARK: - Models
@@ -374,24 +392,54 @@ public struct Exporter: Sendable {
 }
 
 /// The training data of a request: the forecaster's history (`forecast_history`, a year at most), with the minutes of
-/// `meter_data` over it where both know a minute.
+/// `meter_data` over it where both know a minute; written a day at a time to a file, since a year is ~10 MB of CSV
+/// that the service must not hold in memory.
 enum TrainingHistory {
-    /// - Returns: the first minute and one total power (W) a minute of `[from, to)`, NaN where nothing is known.
-    static func minutes(from: Int64, to: Int64, in db: StoreDatabase) throws(StoreError) -> (first: Int64, watts: [Float]) {
-        let first = from / 60, count = Int(max(0, (to - from) / 60))
-        var watts = [Float](repeating: .nan, count: count)
-        for (day, values) in try ForecastTables.historyDays(from: first / 1440, in: db).days {
-            for (index, value) in values.enumerated() where value.isFinite {
-                let offset = Int(day * 1440 + Int64(index) - first)
-                if offset >= 0, offset < count { watts[offset] = value }
+    struct WriteError: Error, CustomStringConvertible { var description: String }
+
+    /// Writes ``LakeLayout/trainingCSV(firstMinute:watts:)`` of `[from, to)` to `path`. - Returns: the lines (minutes known).
+    static func write(from: Int64, to: Int64, store: any ReadingStore, path: String) throws(WriteError) -> Int {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else { throw WriteError(description: "cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        func put(_ bytes: [UInt8]) throws(WriteError) {
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+                if written < 0 { if errno == EINTR { continue }; throw WriteError(description: "cannot write \(path): \(String(cString: strerror(errno)))") }
+                offset += written
             }
         }
-        for row in try db.query("SELECT time, l1_p + l2_p + l3_p FROM meter_data WHERE time >= ? AND time < ?", [.integer(from), .integer(to)]) {
-            guard let total = row[1].double, total.isFinite else { continue }
-            let offset = Int(row[0].int / 60 - first)
-            if offset >= 0, offset < count { watts[offset] = Float(total) }
+        try put(LakeLayout.trainingHeader)
+        var lines = 0
+        let firstMinute = (from + 59) / 60, endMinute = (to + 59) / 60
+        var day = firstMinute / 1440
+        while day * 1440 < endMinute {
+            let start = max(firstMinute, day * 1440), end = min(endMinute, (day + 1) * 1440)
+            let watts: [Float]
+            do {
+                watts = try store.read("cannot read the training history") { db throws(StoreError) in
+                    var watts = [Float](repeating: .nan, count: Int(end - start))
+                    for (_, values) in try ForecastTables.historyDays(from: day, before: day + 1, in: db).days {
+                        for minute in start..<end where values[Int(minute - day * 1440)].isFinite {
+                            watts[Int(minute - start)] = values[Int(minute - day * 1440)]
+                        }
+                    }
+                    for row in try db.query("SELECT time, l1_p + l2_p + l3_p FROM meter_data WHERE time >= ? AND time < ?",
+                                            [.integer(start * 60), .integer(end * 60)]) {
+                        guard let total = row[1].double, total.isFinite else { continue }
+                        watts[Int(row[0].int / 60 - start)] = Float(total)
+                    }
+                    return watts
+                }
+            } catch {
+                throw WriteError(description: "\(error)")
+            }
+            lines += watts.count(where: \.isFinite)
+            try put(LakeLayout.trainingLines(firstMinute: start, watts: watts))
+            day += 1
         }
-        return (first, watts)
+        return lines
     }
 }
 

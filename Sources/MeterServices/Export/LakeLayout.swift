@@ -61,7 +61,14 @@ public enum LakeLayout {
     /// each minute known, in time order; a minute not known has no line (gaps stay gaps). The original training
     /// script reads only `target`.
     public static func trainingCSV(firstMinute: Int64, watts: [Float]) -> [UInt8] {
-        var out = Array("time,target\n".utf8)
+        trainingHeader + trainingLines(firstMinute: firstMinute, watts: watts)
+    }
+
+    static let trainingHeader = Array("time,target\n".utf8)
+
+    /// The lines of ``trainingCSV(firstMinute:watts:)`` without the header.
+    static func trainingLines(firstMinute: Int64, watts: [Float]) -> [UInt8] {
+        var out: [UInt8] = []
         out.reserveCapacity(watts.count * 20)
         for (offset, value) in watts.enumerated() where value.isFinite {
             out += Array("\((firstMinute + Int64(offset)) * 60),\(value)\n".utf8)

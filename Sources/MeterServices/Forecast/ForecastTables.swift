@@ -137,10 +137,12 @@ public enum ForecastTables {
         try db.execute("INSERT OR REPLACE INTO forecast_history (day, watts) VALUES (?, ?)", [.integer(day), .blob(bytes)])
     }
 
-    /// Days with `day >= from`, oldest first. A blob of the wrong size is skipped (reported in `skipped`).
-    public static func historyDays(from: Int64, in db: StoreDatabase) throws(StoreError) -> (days: [(day: Int64, watts: [Float])], skipped: [Int64]) {
+    /// Days with `day >= from` (and `< before`), oldest first. A blob of the wrong size is skipped (reported in `skipped`).
+    public static func historyDays(from: Int64, before: Int64 = .max, in db: StoreDatabase) throws(StoreError)
+        -> (days: [(day: Int64, watts: [Float])], skipped: [Int64]) {
         var days: [(day: Int64, watts: [Float])] = [], skipped: [Int64] = []
-        for values in try db.query("SELECT day, watts FROM forecast_history WHERE day >= ? ORDER BY day", [.integer(from)]) {
+        for values in try db.query("SELECT day, watts FROM forecast_history WHERE day >= ? AND day < ? ORDER BY day",
+                                   [.integer(from), .integer(before)]) {
             guard case .blob(let bytes) = values[1], bytes.count == 1440 * 4 else { skipped.append(values[0].int); continue }
             var watts = [Float](repeating: .nan, count: 1440)
             for i in 0..<1440 {
