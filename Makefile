@@ -9,7 +9,7 @@ DEMO_SECONDS ?= 3600
 DEMO_DB      ?= out/demo.db
 APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev libcurl4-openssl-dev
 
-.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export check clean
 
 all: build
 
@@ -73,6 +73,10 @@ bench-forecast-day: deps
 ## The forecaster's full two-year backtest on one core: time against a baseline, and the skill table.
 bench-backtest: deps
 	bash benchmarks/forecast/backtest.sh
+
+## The exporter draining a week's backlog (168 hourly objects) into moto's S3 server: throughput against boto3, peak RSS against [CLOUD] off (not a test).
+bench-export: deps
+	bash benchmarks/export/drain.sh
 
 check: test
 
