@@ -111,7 +111,7 @@ let package = Package(
         // The system zlib (Debian zlib1g-dev), for reading .csv.gz in the CLI.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The system libcurl (Debian libcurl4-openssl-dev) and nettle's SHA-256 (nettle-dev), confined to S3Client.
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CNettle", pkgConfig: "nettle", providers: [.apt(["nettle-dev"])]),
         // A small synchronous S3 client (PUT, GET, download, HEAD, ListObjectsV2) signed by libcurl. No Foundation.
         .target(name: "S3Client", dependencies: ["CCurl", "CNettle"], swiftSettings: swiftSettings),

@@ -7,9 +7,6 @@ internal import CCurl
 internal import Glibc
 #endif
 
-/// `curl_global_init`, once per process before the first handle; a global's initialiser runs exactly once,
-/// whichever thread gets there first.
-private let curlInitialised: Bool = curl_global_init(ccurl_global_default()) == CURLE_OK
 
 /// One request: what to send and where the answer's body goes.
 struct HTTPRequest {
@@ -53,7 +50,7 @@ struct CurlSession: Sendable {
     var timeoutSeconds: Int
 
     /// Sends `request`, signed, and waits for the answer. Blocks the calling thread.
-    /// The corresponding C calls are `curl_easy_init`, `curl_easy_setopt`, `curl_easy_perform`.
+    /// The corresponding C calls are `curl_easy_init`, `curl_easy_setopt`, `curl_easy_perform` (through CCurl).
     func perform(_ request: HTTPRequest) throws(TransportFailure) -> HTTPResponse {
         // curl keeps these until the handle is cleaned up, so they are made first (their defers run last), and
         // the error text is allocated: an array's address is valid only during one call.
@@ -61,18 +58,22 @@ struct CurlSession: Sendable {
         errorText.initialize(to: 0)
         defer { errorText.deallocate() }
         var headers: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headers) }
-        guard curlInitialised, let handle = curl_easy_init() else {
-            throw TransportFailure(message: "libcurl could not be initialised", isPermanent: true, remedy: "check the libcurl installation")
+        defer { ccurl_slist_free_all(headers) }
+        // libcurl is loaded on first use (CCurl: a meter that exports nothing never maps it).
+        if let failure = ccurl_load() {
+            throw TransportFailure(message: String(cString: failure), isPermanent: true, remedy: "install libcurl (apt install libcurl4)")
         }
-        defer { curl_easy_cleanup(handle) }
+        guard let handle = ccurl_easy_init() else {
+            throw TransportFailure(message: "libcurl could not make a handle", isPermanent: true, remedy: "check the libcurl installation")
+        }
+        defer { ccurl_easy_cleanup(handle) }
         let transfer = Transfer(handle: handle, upload: request.body, uploadFile: request.bodyFile?.descriptor, sink: request.sink)
         // curl 7.88 signs with the hash of an empty body unless this header is given, and never sends it, while
         // S3 requires it (curl 8 adds it itself). Every header given here is signed, with host and x-amz-date.
         var lines = ["x-amz-content-sha256: \(request.bodyFile?.sha256 ?? S3Encoding.sha256Hex(request.body))"]
         if let token = credentials.sessionToken { lines.append("x-amz-security-token: \(token)") }
         if let type = request.contentType, !type.isEmpty { lines.append("Content-Type: \(type)") }
-        for line in lines { headers = curl_slist_append(headers, line) }
+        for line in lines { headers = ccurl_slist_append(headers, line) }
         let context = Unmanaged.passUnretained(transfer).toOpaque()
 
         // Never CURLOPT_VERBOSE: it prints the Authorization header and the session token.
@@ -114,7 +115,7 @@ struct CurlSession: Sendable {
             _ = ccurl_setopt_off(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.bodyFile?.size ?? Int64(request.body.count)))
         }
 
-        let result = withExtendedLifetime(transfer) { curl_easy_perform(handle) }
+        let result = withExtendedLifetime(transfer) { ccurl_easy_perform(handle) }
         if transfer.tooLarge {
             throw TransportFailure(message: "the object is larger than the \(transfer.limit) bytes allowed (maxBytes)",
                                    isPermanent: true, remedy: "check the key, or allow more bytes")
@@ -130,7 +131,7 @@ struct CurlSession: Sendable {
         }
         guard result == CURLE_OK else {
             let detail = String(cString: errorText)  // e.g. "Failed to connect to host port 443 after 3 ms: …"
-            throw Self.transportFailure(result, message: detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail,
+            throw Self.transportFailure(result, message: detail.isEmpty ? String(cString: ccurl_easy_strerror(result)) : detail,
                                         host: location.host)
         }
         var status = 0, fileTime: curl_off_t = -1, length: curl_off_t = -1

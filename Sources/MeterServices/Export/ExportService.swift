@@ -257,7 +257,7 @@ public struct Exporter: Sendable {
             logger.warning("export: uploaded, but not recorded; it will be uploaded again", metadata: ["key": "\(entry.key)", "error": "\(error)"])
             return false
         }
-        if let reported {
+        if reported != nil {
             logger.notice("export: uploading again", metadata: ["after.failures": "\(failuresInARow)"])
             self.reported = nil
             lastError = nil
