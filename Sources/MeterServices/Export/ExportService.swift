@@ -62,6 +62,11 @@ public final class ExportService: Service {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
+                    // A first pass as soon as the storage service has the database open (a backlog from before a
+                    // restart goes now, not after the first row, a minute later), then one after each row.
+                    for _ in 0..<60 where self.hub.store.current == nil {
+                        try? await self.clock.sleep(for: .milliseconds(500))
+                    }
                     wake.yield()
                     for await _ in rows { wake.yield() }
                     wake.finish()
