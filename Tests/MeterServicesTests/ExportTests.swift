@@ -239,6 +239,32 @@ final class MemoryBucket: ObjectStorage {
         _ = await exporter.pass(store: store)
         #expect(bucket.puts.filter { $0 == "data/Clemap_train.csv" }.count == 1)
     }
+
+    @Test func driftsAtOnceMakeOneTrainingUploadAndEveryRequestIsMarked() async throws {
+        let store = try store(hours: 2)
+        defer { store.close() }
+        // As the forecaster records them: one request per model and target that drifted in the same hour.
+        try store.write("requests") { db throws(StoreError) in
+            for reason in ["builtin value+60min", "builtin mean+60min", "keras value+1min"] {
+                try ForecastTables.requestExport(reason: "drift of \(reason)", from: hour, to: hour + 2 * 3600, at: hour + 2 * 3600, in: db)
+            }
+        }
+        let bucket = MemoryBucket()
+        let clock = VirtualClock(wall: Double(hour + 2 * 3600 + 120))
+        var exporter = exporter(bucket, clock: clock)
+        _ = await exporter.pass(store: store)
+        _ = await exporter.pass(store: store)
+        #expect(bucket.puts.filter { $0 == "data/Clemap_train.csv" }.count == 1)
+        #expect(try store.read("requests") { db throws(StoreError) in try ForecastTables.pendingExports(in: db) }.isEmpty)
+        // A later drift: one more upload.
+        try store.write("request") { db throws(StoreError) in
+            try ForecastTables.requestExport(reason: "drift again", from: hour, to: hour + 2 * 3600, at: hour + 3 * 3600, in: db)
+        }
+        _ = await exporter.pass(store: store)
+        _ = await exporter.pass(store: store)
+        #expect(bucket.puts.filter { $0 == "data/Clemap_train.csv" }.count == 2)
+        #expect(try store.read("requests") { db throws(StoreError) in try ForecastTables.pendingExports(in: db) }.isEmpty)
+    }
 }
 
 extension ExportOutboxTests {

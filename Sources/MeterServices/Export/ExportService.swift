@@ -156,7 +156,10 @@ public struct Exporter: Sendable {
             let (closedBefore, cursor, requests) = try store.read("cannot read what to export") { db throws(StoreError) in
                 let newest = try db.query("SELECT max(time) FROM meter_data").first?[0]
                 let cursor = try ExportTables.state("queued_through", in: db).flatMap { Int64($0) }
-                let requests = try db.query("SELECT count(*) FROM forecast_export_request WHERE exported IS NULL")[0][0].int
+                let requests = try db.query("""
+                    SELECT count(*) FROM forecast_export_request WHERE exported IS NULL
+                    AND rowid > coalesce((SELECT max(request) FROM export_outbox WHERE kind = 'training'), 0)
+                    """)[0][0].int
                 return (newest.flatMap { $0.isNull ? nil : $0.int / 3600 * 3600 }, cursor, requests)
             }
             guard closedBefore != nil, !queuedOnce || closedBefore != cursor || requests > 0 else { return }

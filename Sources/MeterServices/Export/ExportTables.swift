@@ -5,8 +5,9 @@ public import MeterStore
 ///
 /// `export_outbox` is the durable outbox: every upload is a row, committed before it is attempted, and marked
 /// `uploaded` only after the store answered 200. A kill at any point leaves either a pending row (uploaded again,
-/// to the same key with the same bytes) or a finished one. One row per closed hour (`UNIQUE (kind, from_time)`),
-/// so re-queuing an hour that gained rows (a spill file stored late) re-arms that row instead of adding one.
+/// to the same key with the same bytes) or a finished one. One row per closed hour (a unique index), so re-queuing an
+/// hour that gained rows (a spill file stored late) re-arms that row instead of adding one; at most one training
+/// export pending, covering every request not yet exported (they all write the same object).
 public enum ExportTables {
     public static let schema = StoreSchema(feature: "export", migrations: [
         StoreMigration("1 outbox and state", sql: """
@@ -25,9 +26,9 @@ public enum ExportTables {
                 dropped INTEGER,
                 rows INTEGER,
                 bytes INTEGER,
-                request INTEGER,
-                UNIQUE (kind, from_time)
+                request INTEGER
             );
+            CREATE UNIQUE INDEX export_outbox_hour ON export_outbox (from_time) WHERE kind = 'hour';
             CREATE INDEX export_outbox_pending ON export_outbox (from_time) WHERE uploaded IS NULL AND dropped IS NULL;
             CREATE TABLE export_state (
                 name TEXT PRIMARY KEY,
@@ -87,16 +88,27 @@ public enum ExportTables {
         return hours.count
     }
 
-    /// Queues the forecaster's training-data requests not yet queued (one outbox row each, keyed by the request).
+    /// Queues the forecaster's training-data requests not yet queued: into the pending training export when there is
+    /// one (widening its range), else as a new one. Several drifts at once (targets, models) make one upload.
+    /// - Returns: true when something was queued.
     @discardableResult
-    public static func queueTrainingRequests(key: String, now: Int64, in db: StoreDatabase) throws(StoreError) -> Int {
-        try db.execute("""
-            INSERT INTO export_outbox (kind, object_key, from_time, to_time, queued, next_attempt, request)
-            SELECT 'training', ?, r.from_time, r.to_time, ?, ?, r.rowid FROM forecast_export_request AS r
-            WHERE r.exported IS NULL AND NOT EXISTS (SELECT 1 FROM export_outbox AS o WHERE o.kind = 'training' AND o.request = r.rowid)
-            ON CONFLICT (kind, from_time) DO UPDATE SET request = excluded.request, to_time = excluded.to_time,
-                uploaded = NULL, dropped = NULL, attempts = 0, next_attempt = excluded.next_attempt, last_error = NULL, permanent = 0
-            """, [.text(key), .integer(now), .integer(now)])
+    public static func queueTrainingRequests(key: String, now: Int64, in db: StoreDatabase) throws(StoreError) -> Bool {
+        let new = try db.query("""
+            SELECT max(rowid), min(from_time), max(to_time) FROM forecast_export_request
+            WHERE exported IS NULL AND rowid > coalesce((SELECT max(request) FROM export_outbox WHERE kind = 'training'), 0)
+            """)[0]
+        guard !new[0].isNull else { return false }
+        let changed = try db.execute("""
+            UPDATE export_outbox SET request = ?, from_time = min(from_time, ?), to_time = max(to_time, ?), object_key = ?
+            WHERE kind = 'training' AND uploaded IS NULL AND dropped IS NULL
+            """, [new[0], new[1], new[2], .text(key)])
+        if changed == 0 {
+            try db.execute("""
+                INSERT INTO export_outbox (kind, object_key, from_time, to_time, queued, next_attempt, request)
+                VALUES ('training', ?, ?, ?, ?, ?, ?)
+                """, [.text(key), new[1], new[2], .integer(now), .integer(now), new[0]])
+        }
+        return true
     }
 
     // MARK: - Uploading
@@ -114,12 +126,15 @@ public enum ExportTables {
                      [.integer(from), .integer(to)])
     }
 
-    /// Marks an upload done; a training export also marks its request exported.
+    /// Marks an upload done; a training export also marks the requests it covered exported. A training export whose
+    /// row was widened meanwhile (a request queued by another process during the upload) stays pending, to go again.
     public static func uploaded(_ entry: Entry, rows: Int, bytes: Int, at time: Int64, in db: StoreDatabase) throws(StoreError) {
-        try db.execute("UPDATE export_outbox SET uploaded = ?, attempts = attempts + 1, rows = ?, bytes = ?, last_error = NULL, permanent = 0 WHERE id = ?",
-                       [.integer(time), .integer(Int64(rows)), .integer(Int64(bytes)), .integer(entry.id)])
-        if let request = entry.request {
-            try db.execute("UPDATE forecast_export_request SET exported = ? WHERE rowid = ?", [.integer(time), .integer(request)])
+        let changed = try db.execute("""
+            UPDATE export_outbox SET uploaded = ?, attempts = attempts + 1, rows = ?, bytes = ?, last_error = NULL, permanent = 0
+            WHERE id = ? AND request IS ?
+            """, [.integer(time), .integer(Int64(rows)), .integer(Int64(bytes)), .integer(entry.id), entry.request.map { .integer($0) } ?? .null])
+        if let request = entry.request, changed > 0 {
+            try db.execute("UPDATE forecast_export_request SET exported = ? WHERE exported IS NULL AND rowid <= ?", [.integer(time), .integer(request)])
         }
     }
 
