@@ -4,8 +4,8 @@
 SWIFT        ?= swift
 CONFIG       ?= calibration/config.ini
 SCENARIO     ?= scenarios/home-day.json
-DEMO_SPEED   ?= 120
-DEMO_SECONDS ?= 3600
+DEMO_SPEED   ?= 180
+DEMO_SECONDS ?= 5400
 DEMO_DB      ?= out/demo.db
 APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev libcurl4-openssl-dev
 
@@ -22,7 +22,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## The service against the simulated meter: a household hour ($(SCENARIO)) at $(DEMO_SPEED)x speed, one row a minute;
+## The service against the simulated meter: 90 household minutes ($(SCENARIO)) at $(DEMO_SPEED)x speed, one row a minute;
 ## then the rows, the forecaster, and the exporter's lake in moto's S3 server on loopback (scripts/demo.py).
 demo: build
 	@python3 scripts/demo.py --binary "$$($(SWIFT) build --show-bin-path)/clemap-edge" --config $(CONFIG) --scenario $(SCENARIO) \

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`make demo`: the service against the simulated meter, and what every feature made of it.
 
-Runs `clemap-edge run --simulate` (a household hour at 120x by default), then prints the newest rows as the original
+Runs `clemap-edge run --simulate` (90 household minutes at 180x by default), then prints the newest rows as the original
 readers query them, the forecaster's status and the exporter's: when moto's S3 server can be started on loopback
 (pip's `moto[server]` and `boto3`, installed on first use when pip can reach PyPI), `[CLOUD]` points at it and the
 closed hours land in its bucket as the fleet's lake has them. Without it, the demo runs without the exporter.
@@ -45,8 +45,8 @@ def main() -> int:
     parser.add_argument("--config", default=str(ROOT / "calibration" / "config.ini"))
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "home-day.json"))
     parser.add_argument("--db", default=str(ROOT / "out" / "demo.db"))
-    parser.add_argument("--speed", default="120")
-    parser.add_argument("--seconds", default="3600")
+    parser.add_argument("--speed", default="180")
+    parser.add_argument("--seconds", default="5400")
     args = parser.parse_args()
 
     db = Path(args.db)
