@@ -97,6 +97,18 @@ final class MemoryBucket: ObjectStorage {
                         clock: clock, logger: logger)
     }
 
+    /// `hours` closed hours stored, a bucket failing with `failure`, and an exporter that logs to `log`, `after` seconds
+    /// past the hours.
+    func failing(hours: Int, with failure: S3Error, after: Int64 = 120, retention: Double = 14 * 86_400) throws
+        -> (store: SQLiteReadingStore, bucket: MemoryBucket, clock: VirtualClock, log: LogRecorder, exporter: Exporter) {
+        let store = try store(hours: hours)
+        let bucket = MemoryBucket()
+        bucket.fail(with: failure)
+        let clock = VirtualClock(wall: Double(hour + Int64(hours) * 3600 + after))
+        let log = LogRecorder()
+        return (store, bucket, clock, log, exporter(bucket, clock: clock, retention: retention, logger: log.logger))
+    }
+
     func hourKey(_ k: Int) -> String { LakeLayout.hourKey(prefix: "data/", device: "SE1", hourStart: hour + Int64(k) * 3600) }
 
     @Test func everyClosedHourIsUploadedOnceOldestFirstAsItsRows() async throws {
@@ -137,13 +149,8 @@ final class MemoryBucket: ObjectStorage {
     }
 
     @Test func aStoreThatIsDownPausesTheQueueAndBacksOffInsteadOfStorming() async throws {
-        let store = try store(hours: 4)
+        var (store, bucket, clock, log, exporter) = try failing(hours: 4, with: MemoryBucket.down)
         defer { store.close() }
-        let bucket = MemoryBucket()
-        bucket.fail(with: MemoryBucket.down)
-        let clock = VirtualClock(wall: Double(hour + 4 * 3600 + 120))
-        let log = LogRecorder()
-        var exporter = exporter(bucket, clock: clock, logger: log.logger)
         for _ in 0..<10 { _ = await exporter.pass(store: store) }
         #expect(bucket.puts == [hourKey(0)], "one request, then a pause: not one per pass, not one per hour")
         // The pauses double: 30 s, 60 s, 120 s … (±20 %); one request per pause.
@@ -168,13 +175,8 @@ final class MemoryBucket: ObjectStorage {
     }
 
     @Test func aRefusalIsLoggedOnceWithTheFixAndRetriedOnlyHoursLater() async throws {
-        let store = try store(hours: 2)
+        var (store, bucket, clock, log, exporter) = try failing(hours: 2, with: MemoryBucket.refused)
         defer { store.close() }
-        let bucket = MemoryBucket()
-        bucket.fail(with: MemoryBucket.refused)
-        let clock = VirtualClock(wall: Double(hour + 2 * 3600 + 120))
-        let log = LogRecorder()
-        var exporter = exporter(bucket, clock: clock, logger: log.logger)
         for _ in 0..<60 {
             _ = await exporter.pass(store: store)
             clock.advance(seconds: 240)  // four hours in all
@@ -191,15 +193,10 @@ final class MemoryBucket: ObjectStorage {
     }
 
     @Test func theClaimKeepsHoursNotUploadedAndRetentionGivesThemUpAtTheWindowAfterWarning() async throws {
-        let store = try store(hours: 3)
-        defer { store.close() }
-        let bucket = MemoryBucket()
-        bucket.fail(with: MemoryBucket.down)
         let retention = 3.0 * 3600
         // Queued, not uploaded: the claim holds the first hour whole, though retention is due inside it.
-        let clock = VirtualClock(wall: Double(hour + 3 * 3600 + 1000))
-        let log = LogRecorder()
-        var exporter = exporter(bucket, clock: clock, retention: retention, logger: log.logger)
+        var (store, bucket, clock, log, exporter) = try failing(hours: 3, with: MemoryBucket.down, after: 1000, retention: retention)
+        defer { store.close() }
         _ = await exporter.pass(store: store)
         #expect(try ExportClaim().oldestTimeNeeded(store) == hour)
         let outcome = try store.applyRetention(keepingFrom: Int64(clock.wall() - retention), claims: [ExportClaim()])

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import Dispatch
+import KerasModel
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,8 +33,8 @@ public final class ExportService: Service {
         /// Where a downloaded model is staged: beside the forecaster's model file, so that it is renamed into place.
         public var modelStaging: String?
         public var backoff = Backoff()
-        /// Models larger than this are not downloaded.
-        public var modelMaxBytes = 64 << 20
+        /// Models larger than this are not downloaded (the size the forecaster would refuse to load anyway).
+        public var modelMaxBytes = KerasModel.Limits().fileBytes
 
         public init(retentionSeconds: Double, openStorage: @escaping @Sendable () throws -> any ObjectStorage,
                     offerModel: (@Sendable (String, String) async -> ModelOfferVerdict)? = nil, modelStaging: String? = nil) {
