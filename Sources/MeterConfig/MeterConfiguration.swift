@@ -294,7 +294,8 @@ public struct MeterConfiguration: Sendable, Hashable {
         } else {
             out.append("forecast: off")
         }
-        out.append(cloud.summary)
+        out.append(cloud.summary + (cloud.enabled && !cloud.modelPrefix.isEmpty && !forecast.enabled
+                                    ? " (model updates wait for [FORECAST] enabled = true)" : ""))
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
