@@ -100,7 +100,7 @@ public struct Exporter: Sendable {
     /// No upload before this (the queue's pause after a failure), Unix seconds.
     private var pausedUntil: Double = -.infinity
     private var failuresInARow = 0
-    /// The kind of failure being reported (operation, host, status, code), so that it is logged once, not once a pause.
+    /// The kind of failure being reported (host, status, code), so that it is logged once, not once a pause.
     private var reported: String?
     /// The newest failure's description, for the retention warning.
     private var lastError: String?
@@ -296,8 +296,9 @@ public struct Exporter: Sendable {
         pausedUntil = clock.wall() + delay
         let text = "\(error)"
         lastError = text
-        // The same failure again (a network error's wording varies: "after 0 ms", "after 1 ms") is not news.
-        let kind = "\(error.operation == "LIST" ? "LIST" : "PUT") \(error.host) \(error.status ?? 0) \(error.code ?? "") \(error.isPermanent)"
+        // The same failure again is not news: the same store answering the same way, whichever request met it (a
+        // model listing or an upload) and however a network error is worded ("after 0 ms", "after 1 ms").
+        let kind = "\(error.host) \(error.status ?? 0) \(error.code ?? "") \(error.isPermanent)"
         if reported != kind {
             // Once per kind of error; the pause itself is quiet.
             let level: Logger.Level = error.isPermanent ? .error : .warning
