@@ -78,7 +78,7 @@ def test_every_closed_hour_arrives_byte_exact_and_the_export_status_says_so(moto
     assert service.wait(timeout=120) == 0, service.describe()
 
     hours = stored_hours(db)
-    assert len(hours) == 4
+    assert len(hours) in (4, 5), "4 h 5 min of rows close 4 hours, or 5 when the run starts late in an hour"
     versions = moto.versions("data/")
     assert sorted(versions) == sorted(hour_key("SE05000551", h) for h in hours)
     for start, rows in hours.items():
@@ -87,7 +87,7 @@ def test_every_closed_hour_arrives_byte_exact_and_the_export_status_says_so(moto
         assert len(versions[hour_key("SE05000551", start)]) == 1
     status = run_cli(clemap_bin, "export", "status", "--config", str(config), "--db", str(db), "--json")
     assert status.returncode == 0, status.stderr
-    assert '"pending":0' in status.stdout and '"uploaded":4' in status.stdout, status.stdout
+    assert '"pending":0' in status.stdout and f'"uploaded":{len(hours)}' in status.stdout, status.stdout
     assert "config.ini [CLOUD]" in status.stdout
 
 
@@ -132,7 +132,7 @@ def test_credentials_from_the_environment_and_the_shared_file_never_printed(moto
     env["HOME"] = str(home)
     service = start_service(db, config=config, speed=3000, duration=HOUR + 300, env=env)
     assert service.wait(timeout=60) == 0, service.describe()
-    assert len(moto.versions("data/")) == 1
+    assert len(moto.versions("data/")) == len(stored_hours(db)) >= 1
     status = run_cli(clemap_bin, "export", "status", "--config", str(config), "--db", str(db), env=env)
     assert str(home / ".aws" / "credentials") in status.stdout, status.stdout
     env_only = dict(env, HOME=str(workdir), AWS_ACCESS_KEY_ID=moto.credentials.access_key_id,
