@@ -292,15 +292,20 @@ extension ExportOutboxTests {
 
 /// The exporter in the whole service, built by ``MeterApp``: rows to objects while sampling, the backlog in the health.
 @Suite struct ExportServiceTests {
-    @Test func theServiceUploadsEveryClosedHourWhileItSamples() async throws {
-        let epoch = 1_796_533_200.0 - 30  // the first row is 05:00 UTC
-        let bucket = MemoryBucket()
-        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 5, angle: 0), clock: VirtualClock(wall: epoch))
+    /// The service with the exporter on `bucket` (the forecaster off), run 3 h 5 min from 05:00 UTC.
+    func run(_ bucket: MemoryBucket) async throws -> (rig: ServiceRig, app: MeterApp) {
+        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 5, angle: 0), clock: VirtualClock(wall: 1_796_533_200.0 - 30))
         let app = try rig.makeApp(seconds: 3 * 3600 + 300, configure: {
             $0.cloud = CloudSettings(enabled: true, bucket: "b", device: "SIM")
             $0.forecast.enabled = false
         }, objectStorage: { bucket })
         try await app.run()
+        return (rig, app)
+    }
+
+    @Test func theServiceUploadsEveryClosedHourWhileItSamples() async throws {
+        let bucket = MemoryBucket()
+        let (rig, _) = try await run(bucket)
         let keys = (0..<3).map { LakeLayout.hourKey(prefix: "data/", device: "SIM", hourStart: 1_796_533_200 + Int64($0) * 3600) }
         #expect(bucket.puts == keys)
         let stored = try rig.store().rows(from: 1_796_533_200, to: 1_796_533_200 + 3600)
@@ -310,15 +315,9 @@ extension ExportOutboxTests {
     }
 
     @Test func aStoreThatStaysDownShowsAsTheExporterBacklogInTheHealthWithItsSize() async throws {
-        let epoch = 1_796_533_200.0 - 30
         let bucket = MemoryBucket()
         bucket.fail(with: MemoryBucket.down)
-        let rig = ServiceRig(scenario: .balanced(voltage: 230, current: 5, angle: 0), clock: VirtualClock(wall: epoch))
-        let app = try rig.makeApp(seconds: 3 * 3600 + 300, configure: {
-            $0.cloud = CloudSettings(enabled: true, bucket: "b", device: "SIM")
-            $0.forecast.enabled = false
-        }, objectStorage: { bucket })
-        try await app.run()
+        let (_, app) = try await run(bucket)
         #expect(app.hub.health.current.contains(.exporterBacklog))
         #expect(app.hub.health.exportBacklog == ServiceHealth.ExportBacklog(pending: 3, oldest: 1_796_533_200))
         #expect(app.hub.health.summary.contains("exporter-backlog (3 uploads, the oldest from 1796533200)"), "\(app.hub.health.summary)")

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-#if canImport(Glibc)
-import Glibc
-#endif
 public import MeterConfig
 public import S3Client
 
@@ -14,24 +11,12 @@ public enum CloudStorage {
 
     /// Resolves the credentials now. - Throws: ``S3Error`` saying where credentials were looked for (never a secret).
     public static func credentials(_ settings: CloudSettings) throws(S3Error) -> S3Credentials {
-        let environment = processEnvironment()
+        let environment = SystemdNotifier.processEnvironment()
         return try S3Credentials.resolve(accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey,
                                          environment: environment, home: environment["HOME"])
     }
 
     public static func open(_ settings: CloudSettings) throws(S3Error) -> any ObjectStorage {
         S3Client(location: location(settings), credentials: try credentials(settings))
-    }
-
-    /// The process's environment, read from `environ` (no Foundation).
-    static func processEnvironment() -> [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-            pointer += 1
-        }
-        return result
     }
 }

@@ -154,24 +154,23 @@ public struct Exporter: Sendable {
         do {
             // A write (and its fsync) only when there is something to queue: a new closed hour, a training request,
             // and the first pass (rows stored while the exporter was off or the service stopped).
-            let (closedBefore, cursor, requests) = try store.read("cannot read what to export") { db throws(StoreError) in
-                let newest = try db.query("SELECT max(time) FROM meter_data").first?[0]
+            let (stored, cursor, requests) = try store.read("cannot read what to export") { db throws(StoreError) in
+                let stored = try db.query("SELECT max(time), min(time) FROM meter_data")[0]
                 let cursor = try ExportTables.state("queued_through", in: db).flatMap { Int64($0) }
                 let requests = try db.query("""
                     SELECT count(*) FROM forecast_export_request WHERE exported IS NULL
                     AND rowid > coalesce((SELECT max(request) FROM export_outbox WHERE kind = 'training'), 0)
                     """)[0][0].int
-                return (newest.flatMap { $0.isNull ? nil : $0.int / 3600 * 3600 }, cursor, requests)
+                return (stored[0].isNull ? nil : (newest: stored[0].int, oldest: stored[1].int), cursor, requests)
             }
-            guard closedBefore != nil, !queuedOnce || closedBefore != cursor || requests > 0 else { return }
+            // Closed hours: those before the hour of the newest stored row.
+            guard let stored else { return }
+            let closedBefore = stored.newest / 3600 * 3600
+            guard !queuedOnce || closedBefore != cursor || requests > 0 else { return }
             queuedOnce = true
             try store.write("cannot queue exports") { db throws(StoreError) in
-                // Closed hours: those before the hour of the newest stored row. The last two days are looked at
-                // again, so that rows stored late (a spill file) re-arm their hour.
-                guard let newest = try db.query("SELECT max(time), min(time) FROM meter_data").first, !newest[0].isNull else { return }
-                let closedBefore = newest[0].int / 3600 * 3600
-                let cursor = try ExportTables.state("queued_through", in: db).flatMap { Int64($0) }
-                let from = cursor.map { $0 - 2 * 86_400 } ?? newest[1].int
+                // The last two days are looked at again, so that rows stored late (a spill file) re-arm their hour.
+                let from = cursor.map { $0 - 2 * 86_400 } ?? stored.oldest
                 try ExportTables.queueHours(from: from, before: closedBefore, now: Int64(now), key: { start in
                     LakeLayout.hourKey(prefix: settings.dataPrefix, device: settings.device, hourStart: start)
                 }, in: db)
@@ -450,13 +449,5 @@ enum TrainingHistory {
             day += 1
         }
         return lines
-    }
-}
-
-extension LakeLayout {
-    /// `2026-12-06 05:00 UTC`, for logs.
-    static func hourLabel(_ start: Int64) -> String {
-        let (date, hour) = utc(start)
-        return "\(date) \(hour):00 UTC"
     }
 }

@@ -22,6 +22,12 @@ public enum LakeLayout {
         return "\(prefix)minutes/device=\(device)/date=\(date)/hour=\(hour).csv"
     }
 
+    /// `2026-12-06 05:00 UTC`, for logs.
+    static func hourLabel(_ start: Int64) -> String {
+        let (date, hour) = utc(start)
+        return "\(date) \(hour):00 UTC"
+    }
+
     /// `YYYY-MM-DD` and `HH` of a Unix time, in UTC.
     static func utc(_ time: Int64) -> (date: String, hour: String) {
         var t = time_t(time)
