@@ -8,6 +8,8 @@ DEMO_SPEED   ?= 180
 DEMO_SECONDS ?= 5400
 DEMO_DB      ?= out/demo.db
 APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev libcurl4-openssl-dev
+# The HTTP API's process tests: the dashboard in headless Chromium, promtool for /metrics, wrk for the load test.
+TEST_APT_PACKAGES := chromium chromium-driver prometheus wrk
 
 .PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export check clean
 
@@ -43,9 +45,11 @@ test-swift: deps
 	$(SWIFT) test --skip-build
 
 test-process: deps
+	@scripts/ensure-deps.sh $(TEST_APT_PACKAGES)
 	$(SWIFT) build
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 	@python3 -c 'import moto.server, boto3, pyarrow' >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]' boto3 pyarrow
+	@python3 -c 'import selenium, schemathesis' >/dev/null 2>&1 || python3 -m pip install -q selenium schemathesis
 	python3 -m pytest -q integration/process
 
 ## The layering: no target imports or depends on a higher one (scripts/layers.txt), with the checker's own tests.
