@@ -129,7 +129,7 @@ let package = Package(
         .target(
             name: "MeterHTTP",
             dependencies: [
-                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices",
+                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "Forecast",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
