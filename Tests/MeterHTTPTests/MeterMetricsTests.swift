@@ -13,7 +13,7 @@ import Testing
         counters.snapshots = snapshots
         counters.rowsWritten = snapshots / 60
         let lifetime = (0..<3).map { _ in ["wh_imp": wh, "wh_exp": 0.0, "varh": 1.0, "vah": 2.0] }
-        return MeterMetrics.Scrape(reading: Reading(time: 1_796_545_815, freq: 49.98, phases: [phase, phase, phase], temperature: 41),
+        return MeterMetrics.Scrape(reading: Reading(time: 1_796_545_815, freq: 49.98, phases: [phase, phase, phase]), temperature: 41,
                                    counters: counters, lifetime: lifetime, exportBacklog: nil,
                                    skills: [("builtin", 15, "value", 0.25)], now: 1_796_545_815, uptime: 120)
     }
@@ -30,6 +30,7 @@ import Testing
         #expect(value(text, #"clemap_v_volts{phase="l2"}"#) == 230.1)
         #expect(value(text, #"clemap_pf{phase="l3"}"#) == 0.87)
         #expect(value(text, "clemap_freq_hertz") == 49.98)
+        #expect(value(text, "clemap_temp_celsius") == 41)
         #expect(value(text, #"clemap_build_info{version="9.9.9"}"#) == 1)
         #expect(value(text, #"clemap_forecast_skill_mae{model="builtin",horizon_min="15",target="value"}"#) == 0.25)
         #expect(text.contains("# TYPE clemap_wh_imp_total counter") && text.contains("# TYPE clemap_snapshots_total counter"))
