@@ -218,6 +218,14 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
     service = start_service(db, scenario_name="home-day", speed=SPEED, config=config, name="service", log_level="info")
     wait_http(service, base)
 
+    # The page itself: one self-contained HTML file, small, nothing loaded from elsewhere.
+    with urllib.request.urlopen(base + "/", timeout=5) as answer:
+        html, content_type = answer.read(), answer.headers["Content-Type"]
+    assert content_type == "text/html; charset=utf-8", content_type
+    assert len(html) < 25 * 1024, f"GET / is {len(html)} bytes; the dashboard should stay under 25 KB"
+    external = re.findall(rb"""(?:src|href|url)\s*[=(]\s*["']?(?:[a-z]+:)?//[^"' )>]*""", html, re.I)
+    assert not external and b"@import" not in html, f"the page refers to other origins: {external}"
+
     driver = browser
     driver.get(base + "/")
     assert driver.title == "clemap-edge", driver.title
@@ -325,7 +333,8 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
             "conditions": s["conditions"] == (", ".join(status["conditions"]) or "none"),
             "clock": s["clock"] == ("synchronised" if status["clock"]["synchronized"] else "NOT synchronised"),
             "version": s["version"] == status["version"],
-            "model": (model is None and s["model"] in ("off", "no model yet")) or (model is not None and model["source"] in s["model"]),
+            # model_in_use is null unless a model file was loaded: the built-in model (or persistence) serves.
+            "model": (model is None and s["model"].startswith("built-in")) or (model is not None and model["source"] in s["model"]),
             "storage": (m := re.match(r"(\d+) rows", s["storage"])) is not None and 0 < int(m.group(1)) <= status["storage"]["rows"],
             "uptime": s["uptime"] not in ("", "—"),
         }
@@ -397,5 +406,6 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
     with capsys.disabled():
         print(f"\ndashboard: {chart['points']} minutes in {chart['segments']} runs, forecast {chart['forecastRecent']} "
               f"past + {chart['forecastFuture']} future points; live L1 {values['l1_v']['text']} V "
-              f"{values['l1_p']['text']} W, total {values['total_p']['text']} W; screenshots: "
+              f"{values['l1_p']['text']} W, total {values['total_p']['text']} W (matched /api/v1/live at poll "
+              f"{len(attempts) + 1}); page {len(html)} bytes; screenshots: "
               + ", ".join(str(p) for p in shots) + f"; {time.monotonic() - began:.1f} s")
