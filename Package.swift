@@ -31,6 +31,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Hummingbird's own dependency; named for the tests, which compare statuses and header names.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // What Swift cannot import from <sys/timex.h>.
@@ -127,7 +129,7 @@ let package = Package(
         .target(
             name: "MeterHTTP",
             dependencies: [
-                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices",
+                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "Forecast",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -218,5 +220,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeterHTTPTests",
+            dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -16,6 +16,8 @@ import Synchronization
 final class MeterMetrics: Sendable {
     struct Scrape: Sendable {
         var reading: Reading?
+        /// The chip's temperature as last read.
+        var temperature: Double?
         var counters: ServiceCounters.Values
         /// Lifetime energy per phase (`meter_data` energy columns' names without the phase), nil without a store.
         var lifetime: [[String: Double]]?
@@ -91,8 +93,8 @@ final class MeterMetrics: Sendable {
                 }
             }
             frequency.set(reading.freq)
-            if let t = reading.temperature { temperature.set(t) }
         }
+        if let t = scrape.temperature { temperature.set(t) }
         uptime.set(scrape.uptime)
         let c = scrape.counters
         advance("snapshots", snapshots, Double(c.snapshots))

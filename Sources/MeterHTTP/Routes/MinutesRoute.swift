@@ -19,6 +19,8 @@ struct MinutesQuery: Sendable, Equatable {
     /// Rows read per database call while streaming.
     static let chunkSeconds: Int64 = 6 * 3600
 
+    init(from: Int64, to: Int64, format: Format) { self.from = from; self.to = to; self.format = format }
+
     /// Reads the query; defaults: the last 24 h up to `now`, JSON. - Throws: ``APIError`` (400) naming the parameter.
     init(parameters: [String: String], now: Int64) throws(APIError) {
         func time(_ name: String) throws(APIError) -> Int64? {

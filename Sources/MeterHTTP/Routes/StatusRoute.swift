@@ -42,7 +42,7 @@ extension MeterAPI {
             health: hub.health.summary, conditions: conditions,
             chip: .init(snapshots: counters.snapshots, snapshot_failures: counters.snapshotFailures, crc_errors: counters.spiCRCErrors,
                         reinitialisations: counters.chipReinitialisations, last_reading: Nullable(finite: latest?.time),
-                        temp_c: Nullable(finite: latest?.temperature)),
+                        temp_c: Nullable(finite: hub.latestTemperature)),
             clock: .init(synchronized: clock.isSynchronized()),
             storage: .init(db_path: databasePath, open: store != nil, rows: Nullable(row.map { Int($0[0].int) }),
                            newest: Nullable(row.flatMap { $0[1].isNull ? nil : $0[1].int }),

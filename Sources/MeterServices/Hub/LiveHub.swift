@@ -33,7 +33,7 @@ public final class LiveHub: Sendable {
     /// When the hub was made (the service's start), Unix seconds on the wall clock.
     public let started: Double
 
-    private struct Latest { var reading: Reading?; var row: MinuteRow? }
+    private struct Latest { var reading: Reading?; var row: MinuteRow?; var temperature: Double? }
     private let latestValues = Mutex(Latest())
 
     public init(health: ServiceHealth = ServiceHealth(), started: Double = 0, logger: Logger) {
@@ -47,10 +47,15 @@ public final class LiveHub: Sendable {
     public var latest: Reading? { latestValues.withLock { $0.reading } }
     /// The newest final row, nil before the first.
     public var latestRow: MinuteRow? { latestValues.withLock { $0.row } }
+    /// The chip's temperature as last read (every few snapshots, not with each), °C.
+    public var latestTemperature: Double? { latestValues.withLock { $0.temperature } }
 
     /// Sampler only: a new snapshot.
     public func publish(_ reading: Reading) {
-        latestValues.withLock { $0.reading = reading }
+        latestValues.withLock {
+            $0.reading = reading
+            if let temperature = reading.temperature { $0.temperature = temperature }
+        }
         readings.publish(reading)
     }
 
