@@ -26,6 +26,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The local HTTP API. No default traits: `FullFoundation` links libFoundation + ICU (+8 MiB resident,
+        // docs/http-spike.md), `ConfigurationSupport` pulls swift-configuration; a test checks the binary for both.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Hummingbird's own dependency; named for the tests, which compare statuses and header names.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // What Swift cannot import from <sys/timex.h>.
@@ -117,12 +124,27 @@ let package = Package(
         .target(name: "S3Client", dependencies: ["CCurl", "CNettle"], swiftSettings: swiftSettings),
         // Test support: temporary folders, fixture paths (the virtual clock is `MeterClock.VirtualClock`).
         .target(name: "MeterTesting", dependencies: [.product(name: "Logging", package: "swift-log")], swiftSettings: swiftSettings),
+        // The local HTTP API (Hummingbird 2), Prometheus /metrics (swift-metrics + swift-prometheus) and the dashboard.
+        // The page and the OpenAPI document are embedded in the binary: no files to install, no Bundle (Foundation).
+        .target(
+            name: "MeterHTTP",
+            dependencies: [
+                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "Forecast",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.embedInCode("openapi.yaml"), .embedInCode("Dashboard/dashboard.html")],
+            swiftSettings: swiftSettings
+        ),
         // The one place that builds the service from a configuration: `run` and the tests call it.
         .target(
             name: "MeterApp",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client",
+                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -198,5 +220,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeterHTTPTests",
+            dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -6,6 +6,8 @@ Runs `clemap-edge run --simulate` (90 household minutes at 180x by default), the
 readers query them, the forecaster's status and the exporter's: when moto's S3 server can be started on loopback
 (pip's `moto[server]` and `boto3`, installed on first use when pip can reach PyPI), `[CLOUD]` points at it and the
 closed hours land in its bucket as the fleet's lake has them. Without it, the demo runs without the exporter.
+Halfway through, it asks the running service's HTTP API (`[HTTP]`, 127.0.0.1:4000, or a free port when 4000 is taken)
+for the live values, today's energy, the health and a few Prometheus metrics; the dashboard is at its `/` meanwhile.
 Ctrl-C stops the run early and keeps what was stored.
 """
 
@@ -13,10 +15,15 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +44,57 @@ def moto_available() -> bool:
         return False
     importlib.invalidate_caches()
     return True
+
+
+def free_port(preferred: int) -> int:
+    """`preferred` when nothing listens there, else one the kernel picks."""
+    for port in (preferred, 0):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+                return probe.getsockname()[1]
+            except OSError:
+                continue
+    raise RuntimeError("no free loopback port")
+
+
+def with_http_port(config: Path, out: Path, port: int) -> Path:
+    """`config` with `[HTTP] port` set (the only line changed)."""
+    section, lines = "", []
+    for line in config.read_text().splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1]
+        if section == "HTTP" and stripped.split("=", 1)[0].strip() == "port":
+            line = f"port = {port}"
+        lines.append(line)
+    out.write_text("\n".join(lines) + "\n")
+    return out
+
+
+def show_api(base: str, after: float) -> None:
+    """Halfway through the run: what the HTTP API answers."""
+    time.sleep(after)
+    try:
+        def get(path: str) -> bytes:
+            with urllib.request.urlopen(base + path, timeout=5) as answer:
+                return answer.read()
+        live = json.loads(get("/api/v1/live"))
+        energy = json.loads(get("/api/v1/energy"))["today"]
+        status = json.loads(get("/api/v1/status"))
+        metrics = [line for line in get("/metrics").decode().splitlines() if line.startswith(("clemap_p_watts", "clemap_freq"))]
+    except (OSError, ValueError) as error:
+        say(f"\n[HTTP API at {base}: no answer ({error})]")
+        return
+    power = sum(live[f"l{n}_p"] for n in (1, 2, 3))
+    say(f"\n[HTTP API, {base}, while it runs]\n"
+        f"  GET /api/v1/live    l1_v {live['l1_v']} V, l1_p {live['l1_p']} W, l2_p {live['l2_p']} W, l3_p {live['l3_p']} W "
+        f"(total {power:.0f} W), freq {live['freq']} Hz\n"
+        f"  GET /api/v1/energy  today: imported {energy['total_wh_imp'] / 1000:.3f} kWh, exported {energy['total_wh_exp'] / 1000:.3f} kWh\n"
+        f"  GET /api/v1/status  {status['health']}, {status['storage']['rows']} rows, uptime {status['uptime_s']:.0f} s, "
+        f"version {status['version']}\n"
+        f"  GET /metrics        " + "\n                      ".join(metrics) + "\n"
+        f"  the dashboard: {base}/ ; the API: {base}/api/v1/openapi.yaml\n")
 
 
 def main() -> int:
@@ -60,11 +118,16 @@ def main() -> int:
         config = cloud_config(Path(args.config), db.parent / "demo-config.ini", endpoint=moto.url, bucket=moto.bucket,
                               serial="DEMO0001", credentials=moto.credentials)
         say(f"exporter: moto's S3 server on {moto.url}, bucket {moto.bucket} ([CLOUD] in {config})")
+    port = free_port(4000)
+    config = with_http_port(config, db.parent / "demo-http-config.ini", port)
+    base = f"http://127.0.0.1:{port}"
     try:
-        say(f"clemap-edge run: {args.seconds} simulated seconds at {args.speed}x ({Path(args.scenario).name}); "
-            "Ctrl-C stops early and keeps what was stored.")
+        wall = float(args.seconds) / float(args.speed)
+        say(f"clemap-edge run: {args.seconds} simulated seconds at {args.speed}x ({Path(args.scenario).name}, {wall:.0f} s); "
+            f"the dashboard meanwhile at {base}/. Ctrl-C stops early and keeps what was stored.")
         run = subprocess.Popen([args.binary, "run", "--simulate", "--config", str(config), "--scenario", args.scenario,
                                 "--sim-speed", args.speed, "--sim-duration", args.seconds, "--db", str(db)])
+        threading.Thread(target=show_api, args=(base, wall * 0.6), daemon=True).start()
         try:
             run.wait()
         except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 public import Logging
 public import MeterClock
 public import MeterGPIO
+import MeterHTTP
 import MeterHAL
 #if canImport(Glibc)
 import Glibc
@@ -43,5 +44,16 @@ public enum BoardSource {
             logger.error("GPIO unavailable; metering continues without LED, button and outputs", metadata: ["error": "\(error)"])
             return nil
         }
+    }
+
+    /// The board's outputs for the HTTP API: switched and stored as `clemap-edge output` does; the state shown is the
+    /// stored one (what the line is driven to while the service holds it).
+    static func outputs(_ board: BoardIO, pins: GPIOPins) -> MeterAPI.Outputs {
+        @Sendable func channel(_ output: MeterAPI.Output) -> OutputChannel { output == .a ? .a : .b }
+        @Sendable func fitted(_ output: MeterAPI.Output) -> Bool { pins.offset(of: output == .a ? .outputA : .outputB) != nil }
+        return MeterAPI.Outputs(
+            set: { output, on in try board.setOutput(channel(output), on: on) },
+            state: { output in fitted(output) ? (try? board.storedOutputs())?[channel(output)] : nil },
+            fitted: fitted)
     }
 }

@@ -8,6 +8,7 @@ public import Logging
 public import MeterClock
 public import MeterConfig
 import MeterGPIO
+import MeterHTTP
 public import MeterReadings
 public import MeterServices
 public import MeterStore
@@ -64,6 +65,8 @@ public struct MeterAppOptions: Sendable {
 /// and final rows) → ``StorageService`` and every feature. Each feature is a `Service` in ``group``, behind its
 /// `config.ini` section, reading the hub and the store; adding one is a line in ``build(configuration:options:logger:)``.
 public struct MeterApp: Sendable {
+    /// The firmware's version (`--version`, `/api/v1/status`, `clemap_build_info`).
+    public static let version = "0.1.0"
     /// Every service, in start order (storage first, so it stops last, after the sampler's final row).
     public let group: ServiceGroup
     /// The latest reading, health, and the readings and rows broadcasts.
@@ -100,7 +103,7 @@ public struct MeterApp: Sendable {
     /// - Throws: ``MeterAppError`` when the meter's device cannot be opened.
     public static func build(configuration: MeterConfiguration, options: MeterAppOptions, logger: Logger) throws(MeterAppError) -> MeterApp {
         let clock = options.clock ?? SystemClock()
-        let hub = LiveHub(logger: logger)
+        let hub = LiveHub(started: clock.wall(), logger: logger)
         let meter = try options.source.makeMeter(configuration: configuration, clock: clock, logger: logger)
         let databasePath = options.databasePath ?? configuration.resolvedDBPath
         let interval = Double(configuration.gatheringIntervalSeconds)
@@ -141,9 +144,10 @@ public struct MeterApp: Sendable {
             .init(service: storage, successTerminationBehavior: .gracefullyShutdownGroup),
         ]
         var forecast: ForecastService?
+        var forecastSettings = configuration.forecast
+        forecastSettings.modelPath = cloudModelPath(configuration: configuration, databasePath: databasePath) ?? forecastSettings.modelPath
         if configuration.forecast.enabled {
-            var settings = configuration.forecast
-            settings.modelPath = cloudModelPath(configuration: configuration, databasePath: databasePath) ?? settings.modelPath
+            let settings = forecastSettings
             let service = ForecastService(
                 settings: settings, hub: hub, calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"),
                 logger: logger, loadModelFile: settings.modelPath == nil ? nil : KerasServedModel.loader)
@@ -159,6 +163,12 @@ public struct MeterApp: Sendable {
                 context.modelStaging = destination + ".download"
             }
             services.append(.init(service: ExportService(settings: cloud, context: context, hub: hub, clock: clock, logger: logger)))
+        }
+        if configuration.http.enabled {
+            let api = MeterAPI(hub: hub, clock: clock, settings: configuration.http, version: version, databasePath: databasePath,
+                               calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"), forecast: forecastSettings,
+                               exporterEnabled: configuration.cloud.enabled, outputs: board.map { BoardSource.outputs($0, pins: configuration.gpio) })
+            services.append(.init(service: HTTPService(api: api, logger: logger)))
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {

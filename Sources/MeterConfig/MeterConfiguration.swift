@@ -104,6 +104,8 @@ public struct MeterConfiguration: Sendable, Hashable {
     public var forecast: ForecastSettings
     /// `[CLOUD]`: the exporter to S3 and the model updates.
     public var cloud: CloudSettings
+    /// `[HTTP]`: the local API, metrics and dashboard.
+    public var http: HTTPSettings
 
     /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
     public var logLevel: Logger.Level
@@ -220,6 +222,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         }
         self.forecast = forecast
         cloud = r.cloud(device: hwSerial)
+        http = r.http()
 
         r.markKnown(info, "sensor_status")
         r.markKnown(Section.networking, "wifi_country")
@@ -296,6 +299,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         }
         out.append(cloud.summary + (cloud.enabled && !cloud.modelPrefix.isEmpty && !forecast.enabled
                                     ? " (model updates wait for [FORECAST] enabled = true)" : ""))
+        out.append(http.summary)
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
@@ -318,6 +322,7 @@ private enum Section {
     static let logging = "LOGGING"
     static let forecast = "FORECAST"
     static let cloud = "CLOUD"
+    static let http = "HTTP"
 }
 
 // MARK: - Formatting (no Foundation)
@@ -578,6 +583,33 @@ private struct ConfigReader {
             }
         }
         return cloud
+    }
+
+    mutating func http() -> HTTPSettings {
+        let h = Section.http
+        var http = HTTPSettings(enabled: bool(h, "enabled") ?? true)
+        if let e = entry(h, "bind", required: false, example: "127.0.0.1"), !e.value.isEmpty {
+            if HTTPSettings.isIPv4(e.value) || HTTPSettings.isIPv6(e.value) || e.value.lowercased() == "localhost" { http.bind = e.value } else {
+                fail(.badValue, e, allowed: "an IP address", "'\(e.value)' is not an IP address",
+                     "write the address to listen on: 127.0.0.1 (this machine only), or 0.0.0.0 / :: (every interface, with a token)")
+            }
+        }
+        http.port = Int(integer(h, "port", required: false, range: 1...65_535, example: "4000") ?? 4000)
+        // The token's value never goes into an error: only whether it is there and long enough.
+        if let e = entry(h, "token", required: false, example: "…"), !e.value.isEmpty {
+            if e.value.count >= HTTPSettings.minimumTokenLength, e.value.allSatisfy({ $0.isASCII && !$0.isWhitespace }) {
+                http.token = e.value
+            } else {
+                // `conflict`, not `fail`: an error carries the found value, and this one is a secret.
+                conflict(h, "token", "the token is \(e.value.count) characters\(e.value.allSatisfy({ $0.isASCII && !$0.isWhitespace }) ? "" : " with spaces or non-ASCII"); at least \(HTTPSettings.minimumTokenLength) printable ASCII characters are needed",
+                         "write a random token of at least \(HTTPSettings.minimumTokenLength) characters, e.g. the output of `openssl rand -hex 16`")
+            }
+        }
+        if http.enabled, !http.isLoopback, http.token == nil, entry(h, "token", required: false, example: "")?.value.isEmpty != false {
+            conflict(h, "bind", "bind = \(http.bind) lets other machines reach the API, and no token is set",
+                     "set [HTTP] token (e.g. token = <output of `openssl rand -hex 16`>), or bind = 127.0.0.1")
+        }
+        return http
     }
 
     mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 import ArgumentParser
+import MeterApp
 import Logging
 import MeterReadings
 import MeterConfig
@@ -14,7 +15,7 @@ struct CLEMAPEdge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clemap-edge",
         abstract: "Open firmware for the CLEMAP energy meter (ADE9000 on a Raspberry Pi).",
-        version: "0.1.0",
+        version: MeterApp.version,
         subcommands: [Run.self, Read.self, Calibrate.self, Config.self, GPIOSelftest.self, Output.self, ForecastCommand.self,
                       ExportCommand.self, ModelCommand.self])
 

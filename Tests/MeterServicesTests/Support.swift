@@ -41,6 +41,8 @@ struct ServiceRig {
                  configure: (inout MeterConfiguration) -> Void = { _ in },
                  objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil) throws -> MeterApp {
         var configuration = try MeterConfiguration.load(path: Fixtures.shippedConfig)
+        // Tests run side by side: none may take port 4000 (the API is tested as a process, integration/process).
+        configuration.http.enabled = false
         configure(&configuration)
         return try MeterApp.build(configuration: configuration, options: MeterAppOptions(
             source: .simulator(scenario), databasePath: dbPath, clock: clock, stopAfter: seconds,

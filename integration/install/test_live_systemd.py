@@ -6,9 +6,12 @@
 Needs root, util-linux (unshare, nsenter, setpriv), systemd and a cgroup2 hierarchy; about 40 s. What the
 offline checks cannot show: the Swift binary starts under the whole sandbox (seccomp filter,
 MemoryDenyWriteExecute, ProtectProc, …), READY=1/WATCHDOG=1/STATUS= arrive (NotifyAccess=main), the
-database lands in /var/lib/clemap-edge as clemap-edge with mode 0640, SIGTERM stops it cleanly, a missing
-/dev/spidev0.0 gives restarts with the documented message, and the clock synchronisation state stays
-readable (adjtimex) while ProtectClock=yes would break it.
+database lands in /var/lib/clemap-edge as clemap-edge with mode 0640, the HTTP API answers on
+127.0.0.1:4000 through the unit's IP filter, SIGTERM stops it cleanly, a missing /dev/spidev0.0 gives restarts
+with the documented message, the clock synchronisation state stays readable (adjtimex) while ProtectClock=yes
+would break it, and only loopback packets pass (IPAddressAllow=localhost, IPAddressDeny=any) unless
+systemd/network.conf is installed: an address on lo outside 127.0.0.0/8 (192.0.2.1, TEST-NET-1) stands in
+for the network, since the namespace has no other interface.
 
 The steps are the documented ones (make install, systemd-sysusers, daemon-reload, enable --now) plus a
 drop-in that runs the simulated meter. live_systemd_init.sh explains why nothing reaches the host.
@@ -16,6 +19,7 @@ drop-in that runs the simulated meter. live_systemd_init.sh explains why nothing
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -32,6 +36,9 @@ INIT = Path(__file__).with_name("live_systemd_init.sh")
 UNIT_PATH = "/usr/local/lib/systemd/system/clemap-edge.service"
 DROPIN = "/etc/systemd/system/clemap-edge.service.d/live-test.conf"
 SIMULATE = "/usr/local/bin/clemap-edge run --config /etc/clemap-edge/config.ini --simulate --sim-speed 60"
+# Not loopback, but on lo inside the namespace (TEST-NET-1, RFC 5737): "the network" for the IP filter.
+OUTSIDE = "192.0.2.1"
+NETWORK_DROPIN = "/etc/systemd/system/clemap-edge.service.d/network.conf"
 
 pytestmark = pytest.mark.skipif(os.environ.get("CLEMAP_LIVE_SYSTEMD") != "1",
                                 reason="opt-in: CLEMAP_LIVE_SYSTEMD=1 boots a systemd in private namespaces")
@@ -163,6 +170,46 @@ def test_the_simulated_meter_runs_sandboxed_and_stores_rows(machine):
                                     "640 clemap-edge:clemap-edge /var/lib/clemap-edge/data_gathering.db"]
 
 
+HTTP_GET = """import sys, urllib.error, urllib.request
+url, token = sys.argv[1], (sys.argv[2:] or [None])[0]
+request = urllib.request.Request(url, headers={"Authorization": "Bearer " + token} if token else {})
+try:
+    with urllib.request.urlopen(request, timeout=3) as answer:
+        print(answer.status, answer.headers.get_content_type()); print(answer.read().decode())
+except urllib.error.HTTPError as error:
+    print(error.code, error.headers.get_content_type()); print(error.read().decode())
+except OSError as error:
+    print("failed", getattr(error, "reason", error))
+"""
+
+
+def http_get(machine: Machine, url: str, token: str | None = None) -> tuple[str, str, str]:
+    """(status or "failed", content type or the reason, body), fetched inside the namespace by root, outside the unit."""
+    machine.write("/run/http-get.py", HTTP_GET)
+    out = machine.sh(f"/usr/bin/python3 /run/http-get.py {url} {token or ''}", timeout=15).stdout
+    head, _, body = out.partition("\n")
+    status, _, kind = head.partition(" ")
+    return status, kind, body
+
+
+def test_the_http_api_answers_on_loopback(machine):
+    """[HTTP] as shipped (127.0.0.1:4000, no token): reachable from the host's side although the service's
+    cgroup passes only loopback packets; reads need no token."""
+    if machine.show("clemap-edge", "ActiveState")["ActiveState"] != "active":  # when run on its own
+        configure(machine, f"ExecStart=\nExecStart={SIMULATE}\n")
+        machine.sh("systemctl start clemap-edge")
+    assert "127.0.0.1:4000" in machine.sh("ss -Hltn 'sport = :4000'").stdout.split()
+    live = wait_until(lambda: (answer := http_get(machine, "http://127.0.0.1:4000/api/v1/live"))[0] == "200" and answer,
+                      20, "200 from /api/v1/live")
+    assert live[1] == "application/json"
+    reading = json.loads(live[2])
+    assert isinstance(reading["l1_v"], (int, float)) and reading["l1_v"] > 100, reading
+    status, kind, metrics = http_get(machine, "http://127.0.0.1:4000/metrics")
+    assert (status, kind) == ("200", "text/plain"), (status, kind, metrics[:300])
+    assert re.search(r"^clemap_v_volts\{[^}]*\} \d", metrics, re.M), metrics[:1000]
+    assert "HTTP API listening" in machine.journal("clemap-edge")
+
+
 def test_sigterm_stops_it_cleanly_with_the_rows_written(machine):
     started = time.monotonic()
     machine.sh("systemctl stop clemap-edge")
@@ -204,3 +251,78 @@ def test_the_clock_synchronisation_state_stays_readable(machine, protect_clock, 
                   f"ProtectClock={protect_clock}\nExecStart=\nExecStart=/usr/bin/python3 /run/clock-probe.py\n")
     machine.sh(f"systemctl daemon-reload && systemctl start {name}")
     assert expected in machine.journal(name)
+
+
+@pytest.fixture(scope="module")
+def outside(machine) -> str:
+    """OUTSIDE on lo, and a TCP listener on every address (port 4999), as root outside any sandbox."""
+    machine.sh(f"ip address replace {OUTSIDE}/32 dev lo")
+    machine.sh("mkdir -p /run/empty && systemd-run --unit=listener -p DefaultDependencies=no "
+               "/usr/bin/python3 -m http.server 4999 --bind 0.0.0.0 --directory /run/empty")
+    wait_until(lambda: machine.sh("ss -Hltn 'sport = :4999'").stdout.strip(), 10, "the listener")
+    return OUTSIDE
+
+
+CONNECT = """import socket, sys
+for address in sys.argv[1:]:
+    try:
+        socket.create_connection((address, 4999), timeout=3).close()
+        print(address, "tcp connected", flush=True)
+    except OSError as error:
+        print(address, "tcp", error.strerror or error, flush=True)
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"probe", (address, 4999))
+        print(address, "udp sent", flush=True)
+    except OSError as error:
+        print(address, "udp", error.strerror or error, flush=True)
+"""
+
+
+@pytest.mark.parametrize("drop_in, expected", [
+    # The SYN is dropped on the way out (TCP retransmits it until the timeout); a datagram's sendto() is
+    # refused outright: the cgroup's egress filter, not a lost packet.
+    ("", ["192.0.2.1 tcp timed out", "192.0.2.1 udp Operation not permitted"]),
+    ("network.conf", ["192.0.2.1 tcp connected", "192.0.2.1 udp sent"]),
+], ids=["loopback-only", "network.conf"])
+def test_outbound_connections_pass_only_to_loopback_unless_the_network_drop_in_is_installed(machine, outside, drop_in,
+                                                                                                expected):
+    """A probe under the unit's own sandbox (the unit file, Type=oneshot, Python's connect() and sendto() as
+    clemap-edge) rather than the service: its only outbound traffic is the exporter's, which needs an object store."""
+    name = f"connect-probe{'-' + drop_in.split('.')[0] if drop_in else ''}"
+    machine.write("/run/connect-probe.py", CONNECT)
+    machine.sh(f"sed -e 's/^Description=.*/Description=connect probe/' {UNIT_PATH} > /run/systemd/system/{name}.service")
+    machine.write(f"/run/systemd/system/{name}.service.d/probe.conf",
+                  "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nWatchdogSec=0\nRestart=no\n"
+                  f"ExecStart=\nExecStart=/usr/bin/python3 /run/connect-probe.py 127.0.0.1 {outside}\n")
+    if drop_in:
+        machine.sh(f"cp /run/clemap-src/systemd/{drop_in} /run/systemd/system/{name}.service.d/")
+    machine.sh(f"systemctl daemon-reload && systemctl start {name}", timeout=30)
+    journal = machine.journal(name)
+    lines = journal.splitlines()
+    assert all(line in lines for line in ["127.0.0.1 tcp connected", "127.0.0.1 udp sent", *expected]), journal
+
+
+@pytest.mark.parametrize("drop_in", [False, True], ids=["loopback-only", "network.conf"])
+def test_an_api_bound_to_the_network_answers_other_hosts_only_with_the_network_drop_in(machine, outside, drop_in):
+    """[HTTP] bind = 0.0.0.0 with a token (the documented way to open the API): the service listens on every
+    address, but until network.conf is installed a client that is not on loopback gets no answer at all."""
+    token = "live-test-token-0123456789"
+    machine.sh("sed -e 's/^bind = 127.0.0.1$/bind = 0.0.0.0/' -e 's/^token =$/token = %s/' "
+               "/etc/clemap-edge/config.ini > /run/clemap-open.ini" % token)
+    assert f"token = {token}" in machine.sh("grep -E '^(bind|token) =' /run/clemap-open.ini").stdout
+    try:
+        if drop_in:
+            machine.sh(f"install -D -m 0644 /run/clemap-src/systemd/network.conf {NETWORK_DROPIN}")
+        configure(machine, "ExecStart=\nExecStart=" + SIMULATE.replace("/etc/clemap-edge/config.ini", "/run/clemap-open.ini") + "\n")
+        machine.sh("systemctl restart clemap-edge")
+        assert "0.0.0.0:4000" in machine.sh("ss -Hltn 'sport = :4000'").stdout.split()
+        wait_until(lambda: http_get(machine, "http://127.0.0.1:4000/api/v1/live", token)[0] == "200", 20,
+                   "200 from /api/v1/live on loopback")
+        status, kind, body = http_get(machine, f"http://{outside}:4000/api/v1/live", token)
+        if drop_in:
+            assert (status, kind) == ("200", "application/json") and "l1_v" in json.loads(body), (status, kind, body)
+            assert http_get(machine, f"http://{outside}:4000/api/v1/live")[0] == "401"  # no token
+        else:
+            assert (status, kind) == ("failed", "timed out"), (status, kind, body)
+    finally:
+        machine.sh(f"rm -f {NETWORK_DROPIN} && systemctl daemon-reload && systemctl stop clemap-edge")

@@ -215,7 +215,3 @@ public enum ExportTables {
                       pausedUntil: pausedUntil)
     }
 }
-
-extension SQLiteValue {
-    var isNull: Bool { if case .null = self { true } else { false } }
-}

@@ -37,12 +37,15 @@ public enum LakeLayout {
         return ("\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))", two(parts.tm_hour))
     }
 
-    /// The rows as CSV, header first; one line per row, `\n` line ends.
-    public static func csv(_ rows: [[SQLiteValue]]) -> [UInt8] {
+    /// The rows as CSV, header first (unless `header` is false: a later piece of one file); one line per row,
+    /// `\n` line ends. The API's `format=csv` is the same file.
+    public static func csv(_ rows: [[SQLiteValue]], header: Bool = true) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + rows.count * 400)
-        out += Array(columns.joined(separator: ",").utf8)
-        out.append(0x0A)
+        if header {
+            out += Array(columns.joined(separator: ",").utf8)
+            out.append(0x0A)
+        }
         for row in rows {
             for (index, value) in row.enumerated() {
                 if index > 0 { out.append(0x2C) }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import FoundationEssentials
-import Forecast
+public import Forecast
 public import Logging
 public import MeterConfig
 import MeterReadings
@@ -63,6 +63,28 @@ public struct ForecastReport: Sendable, Codable {
     public var export_requests_pending: Int
     public var now: Int64
 
+    /// The service writes a model event's detail as `<source>: <what>`.
+    static func split(_ detail: String) -> (source: String, text: String) {
+        guard let colon = detail.firstRange(of: ": ") else { return ("", detail) }
+        return (String(detail[..<colon.lowerBound]), String(detail[colon.upperBound...]))
+    }
+
+    /// The model in use, from its `model_loaded` event.
+    public static func modelInUse(_ event: ForecastTables.Event) -> ModelInUse {
+        let (source, text) = split(event.detail)
+        return ModelInUse(loaded_at: event.time, source: source, detail: text)
+    }
+
+    /// The rolling scores, by model, horizon and target; a figure that cannot be computed (no actuals) is nil.
+    public static func scores(_ sums: [ForecastTables.ScoreKey: ForecastAccuracy]) -> [Score] {
+        sums.keys.sorted().map { key -> Score in
+            let s = sums[key]!
+            func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+            return Score(horizon_min: key.horizonMinutes, target: key.kind, model: key.model, count: s.count,
+                         mae: finite(s.mae), rmse: finite(s.rmse), wape: finite(s.wape), skill_mae: finite(s.skill))
+        }
+    }
+
     /// Reads the report from `store` as of `now` (the newest row's end when nil).
     public static func read(_ store: any ReadingStore, settings: ForecastSettings, now: Int64? = nil, logger: Logger) throws(StoreError) -> ForecastReport {
         let newest = try store.latest(limit: 1).first.map { $0.time + 60 }
@@ -80,24 +102,10 @@ public struct ForecastReport: Sendable, Codable {
              try ForecastTables.pendingExports(in: db).count,
              try ForecastTables.latestEvent(kind: "model_loaded", in: db), try ForecastTables.latestEvent(kind: "model_rejected", in: db))
         }
-        // The service writes these details as `<source>: <what>`.
-        func split(_ detail: String) -> (source: String, text: String) {
-            guard let colon = detail.firstRange(of: ": ") else { return ("", detail) }
-            return (String(detail[..<colon.lowerBound]), String(detail[colon.upperBound...]))
-        }
-        let inUse = settings.modelPath == nil ? nil : loaded.map { event in
-            let (source, text) = split(event.detail)
-            return ModelInUse(loaded_at: event.time, source: source, detail: text)
-        }
+        let inUse = settings.modelPath == nil ? nil : loaded.map(modelInUse)
         let refusal = rejected.map { event in
             let (source, text) = split(event.detail)
             return ModelRefusal(time: event.time, source: source, reason: text)
-        }
-        let scores = sums.keys.sorted().map { key -> Score in
-            let s = sums[key]!
-            func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
-            return Score(horizon_min: key.horizonMinutes, target: key.kind, model: key.model, count: s.count,
-                         mae: finite(s.mae), rmse: finite(s.rmse), wape: finite(s.wape), skill_mae: finite(s.skill))
         }
         let history = restored.history
         var present = 0
@@ -106,7 +114,7 @@ public struct ForecastReport: Sendable, Codable {
         }
         return ForecastReport(
             enabled: settings.enabled, model_file: settings.modelPath, model_in_use: inUse, last_refusal: refusal, builtin_trained_at: builtin.map { ($0.trainedAt + 1) * 60 },
-            validation: validation, score_window_hours: settings.scoreWindowHours, scores: scores,
+            validation: validation, score_window_hours: settings.scoreWindowHours, scores: Self.scores(sums),
             history_from: history.firstMinute.map { $0 * 60 }, history_to: history.lastMinute.map { ($0 + 1) * 60 },
             history_minutes_present: present, events: events, export_requests_pending: exports, now: now)
     }

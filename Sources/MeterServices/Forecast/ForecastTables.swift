@@ -273,10 +273,3 @@ public enum ForecastTables {
             .map { ($0[0].int, $0[1].string, $0[2].int, $0[3].int) }
     }
 }
-
-extension SQLiteValue {
-    var int: Int64 { if case .integer(let v) = self { v } else if case .real(let v) = self { Int64(v) } else { 0 } }
-    var double: Double? { if case .real(let v) = self { v } else if case .integer(let v) = self { Double(v) } else { nil } }
-    var string: String { if case .text(let v) = self { v } else { "" } }
-    var optionalString: String? { if case .text(let v) = self { v } else { nil } }
-}

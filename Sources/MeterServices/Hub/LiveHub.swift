@@ -18,6 +18,7 @@ import Synchronization
 /// - Now: ``latest``, ``latestRow``, ``health``
 /// - Streams: ``readings``, ``rows``
 /// - The features' tables: ``store``
+/// - Totals since start: ``counters``, ``started``
 public final class LiveHub: Sendable {
     /// What is wrong right now (LED, status).
     public let health: ServiceHealth
@@ -27,12 +28,17 @@ public final class LiveHub: Sendable {
     public let rows: Broadcast<MinuteRow>
     /// The database the storage service has open, for the features' own tables.
     public let store = SharedStore()
+    /// Totals since start: snapshots, SPI CRC errors, rows written, storage faults.
+    public let counters = ServiceCounters()
+    /// When the hub was made (the service's start), Unix seconds on the wall clock.
+    public let started: Double
 
-    private struct Latest { var reading: Reading?; var row: MinuteRow? }
+    private struct Latest { var reading: Reading?; var row: MinuteRow?; var temperature: Double? }
     private let latestValues = Mutex(Latest())
 
-    public init(health: ServiceHealth = ServiceHealth(), logger: Logger) {
+    public init(health: ServiceHealth = ServiceHealth(), started: Double = 0, logger: Logger) {
         self.health = health
+        self.started = started
         readings = Broadcast("readings", logger: logger)
         rows = Broadcast("rows", logger: logger)
     }
@@ -41,10 +47,15 @@ public final class LiveHub: Sendable {
     public var latest: Reading? { latestValues.withLock { $0.reading } }
     /// The newest final row, nil before the first.
     public var latestRow: MinuteRow? { latestValues.withLock { $0.row } }
+    /// The chip's temperature as last read (every few snapshots, not with each), °C.
+    public var latestTemperature: Double? { latestValues.withLock { $0.temperature } }
 
     /// Sampler only: a new snapshot.
     public func publish(_ reading: Reading) {
-        latestValues.withLock { $0.reading = reading }
+        latestValues.withLock {
+            $0.reading = reading
+            if let temperature = reading.temperature { $0.temperature = temperature }
+        }
         readings.publish(reading)
     }
 

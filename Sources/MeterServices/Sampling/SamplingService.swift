@@ -130,6 +130,12 @@ public final class SamplingService: Service {
                     failures = 0
                 }
                 samples.increment()
+                let statistics = await meter.driver.statistics
+                hub.counters.update {
+                    $0.snapshots += 1
+                    $0.spiCRCErrors = statistics.crcMismatches
+                    $0.chipReinitialisations = statistics.reinitialisations
+                }
                 let synchronized = clock.isSynchronized()
                 hub.health.set(.clockUnsynchronised, !synchronized)
                 hub.health.set(.meterFault, false)
@@ -144,6 +150,7 @@ public final class SamplingService: Service {
                 }
             } catch {
                 failures += 1
+                hub.counters.update { $0.snapshotFailures += 1 }
                 hub.health.set(.meterFault, true)
                 aggregator.flagOpenInterval(.missedSamples)
                 if failures == 1 {

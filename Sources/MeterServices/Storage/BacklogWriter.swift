@@ -13,9 +13,10 @@ struct BacklogWriter {
     private(set) var backlog: [MinuteRow] = []
     private var failing = false
     private var dropped = 0
+    private let counters: ServiceCounters?
 
-    init(openStore: @escaping @Sendable () throws -> any ReadingStore, maximumBacklog: Int, logger: Logger) {
-        self.openStore = openStore; self.maximumBacklog = maximumBacklog; self.logger = logger
+    init(openStore: @escaping @Sendable () throws -> any ReadingStore, maximumBacklog: Int, counters: ServiceCounters? = nil, logger: Logger) {
+        self.openStore = openStore; self.maximumBacklog = maximumBacklog; self.counters = counters; self.logger = logger
     }
 
     var backlogCount: Int { backlog.count }
@@ -56,6 +57,7 @@ struct BacklogWriter {
                 logger.debug("row stored", metadata: ["row.time": "\(row.time)", "row.outcome": "\(outcome)", "row.flags": "\(row.flags.rawValue)"])
             }
             backlog.removeAll()
+            counters?.update { $0.rowsWritten += count }
             if failing {
                 failing = false
                 logger.notice("database writable again; backlog written", metadata: ["rows": "\(count)"])
@@ -78,6 +80,7 @@ struct BacklogWriter {
     }
 
     private mutating func trouble(_ message: Logger.Message, _ error: any Error) {
+        counters?.update { $0.storageFaults += 1 }
         guard !failing else { return }
         failing = true
         logger.error(message, metadata: ["error": "\(error)"])

@@ -60,7 +60,7 @@ public final class StorageService: Service {
     }
 
     public func run() async throws {
-        var writer = BacklogWriter(openStore: openStore, maximumBacklog: policy.maximumBacklog, logger: logger)
+        var writer = BacklogWriter(openStore: openStore, maximumBacklog: policy.maximumBacklog, counters: hub.counters, logger: logger)
         var stored = 0
         var spillImported = false
 

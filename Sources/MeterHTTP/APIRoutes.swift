@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import ADE9000
+import Hummingbird
+import MeterReadings
+import MeterServices
+import MeterStore
+import MeterClock
+import MeterConfig
+import Logging
+
+/// The routes, as data: `openapi.yaml` documents exactly these (a test compares them), and the error middleware
+/// tells a wrong method (405) from an unknown path (404) by them.
+enum APIRoutes {
+    static let table: [(method: HTTPRequest.Method, path: String)] = [
+        (.get, "/"),
+        (.get, "/api/v1/live"),
+        (.get, "/api/v1/minutes"),
+        (.get, "/api/v1/energy"),
+        (.get, "/api/v1/forecast"),
+        (.get, "/api/v1/status"),
+        (.post, "/api/v1/outputs/{output}"),
+        (.get, "/api/v1/openapi.yaml"),
+        (.get, "/metrics"),
+    ]
+
+    /// Concrete paths and their methods, for 405 (`{output}` stands for `a` and `b`).
+    static var methodsByPath: [String: [HTTPRequest.Method]] {
+        var paths: [String: [HTTPRequest.Method]] = [:]
+        for route in table {
+            let concrete = route.path.contains("{output}")
+                ? MeterAPI.Output.allCases.map { route.path.replacing("{output}", with: $0.rawValue) } : [route.path]
+            for path in concrete { paths[path, default: []].append(route.method) }
+        }
+        return paths
+    }
+
+    /// The most a request body may be (the outputs' `{"on": true}`).
+    static let maximumBody = 1024
+
+    static func router(api: MeterAPI, metrics: MeterMetrics) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrorMiddleware(routes: methodsByPath))
+        router.add(middleware: TokenCheck(settings: api.settings))
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.dashboard_html)))
+        }
+        router.get("/api/v1/live") { _, _ in try api.live() }
+        router.get("/api/v1/minutes") { request, _ in
+            var parameters: [String: String] = [:]
+            for (key, value) in request.uri.queryParameters where parameters[String(key)] == nil {
+                parameters[String(key)] = String(value)
+            }
+            return try MinutesQuery(parameters: parameters, now: api.now).answer(store: api.hub.store.current)
+        }
+        router.get("/api/v1/energy") { _, _ in try api.energy() }
+        router.get("/api/v1/forecast") { _, _ in try api.forecastAnswer() }
+        router.get("/api/v1/status") { _, _ in try api.status() }
+        router.post("/api/v1/outputs/:output") { request, context in
+            let buffer: ByteBuffer
+            do { buffer = try await request.body.collect(upTo: maximumBody) } catch {
+                throw APIError(.contentTooLarge, "request body: at most \(maximumBody) bytes; send {\"on\": true} or {\"on\": false}")
+            }
+            return try api.setOutput(name: context.parameters.get("output"), body: Array(buffer.readableBytesView))
+        }
+        router.get("/api/v1/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml", .cacheControl: "no-cache"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+        }
+        router.get("/metrics") { _, _ in
+            let bytes = metrics.render(api.metricsScrape())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        return router
+    }
+}
+
+extension MeterAPI {
+    /// What `/metrics` shows now: the hub's values, and from the store the lifetime energy and the forecast skill.
+    func metricsScrape() -> MeterMetrics.Scrape {
+        let wall = clock.wall()
+        var lifetime: [[String: Double]]?
+        var skills: [(model: String, horizonMinutes: Int, target: String, skill: Double)] = []
+        if let store = hub.store.current {
+            if let totals = try? store.totals() {
+                lifetime = (0..<3).map { phase in
+                    var values: [String: Double] = [:]
+                    for q in MinuteRow.energyQuantities { values[q.name] = totals[Phase(rawValue: phase)!]?[keyPath: q.keyPath] ?? 0 }
+                    return values
+                }
+            }
+            if forecast.enabled {
+                let now = Int64(wall), window = Int64(forecast.scoreWindowHours) * 3600
+                let sums = try? store.read("cannot read the forecast scores for /metrics") { db throws(StoreError) in
+                    try ForecastTables.scores(from: now - window, to: now, in: db)
+                }
+                skills = ForecastReport.scores(sums ?? [:]).compactMap { s in
+                    s.skill_mae.map { (s.model, s.horizon_min, s.target, $0) }
+                }
+            }
+        }
+        return MeterMetrics.Scrape(reading: hub.latest, temperature: hub.latestTemperature, counters: hub.counters.current, lifetime: lifetime,
+                                   exportBacklog: exporterEnabled ? hub.health.exportBacklog : nil, skills: skills,
+                                   now: wall, uptime: max(0, wall - hub.started))
+    }
+}
