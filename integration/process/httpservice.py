@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 import urllib.error
@@ -56,21 +57,52 @@ def free_port() -> int:
 
 
 def write_config(base: Path, dest: Path, port: int, *, token: str | None = None, bind: str | None = None,
-                 enabled: bool | None = None, replace: dict[str, str] | None = None) -> Path:
-    """A copy of `base` with an [HTTP] section appended; `replace` swaps whole lines (e.g. to turn the forecaster off)."""
-    text = base.read_text()
-    for old, new in (replace or {}).items():
-        assert old in text.splitlines(), f"{base} has no line {old!r} to replace"
-        text = "\n".join(new if line == old else line for line in text.splitlines()) + "\n"
-    lines = ["", "[HTTP]", f"port = {port}"]
-    if enabled is not None:
-        lines.append(f"enabled = {'true' if enabled else 'false'}")
-    if bind is not None:
-        lines.append(f"bind = {bind}")
+                 enabled: bool | None = None, settings: dict[str, dict[str, str]] | None = None) -> Path:
+    """A copy of `base` with [HTTP] port (and token, bind, enabled when given) set, and any other `settings`
+    ({section: {key: value}}, e.g. {"FORECAST": {"enabled": "false"}})."""
+    http = {"port": str(port)}
     if token is not None:
-        lines.append(f"token = {token}")
-    dest.write_text(text + "\n".join(lines) + "\n")
+        http["token"] = token
+    if bind is not None:
+        http["bind"] = bind
+    if enabled is not None:
+        http["enabled"] = "true" if enabled else "false"
+    text = base.read_text()
+    for section, values in {**(settings or {}), "HTTP": {**(settings or {}).get("HTTP", {}), **http}}.items():
+        text = set_keys(text, section, values)
+    dest.write_text(text)
     return dest
+
+
+def set_keys(text: str, section: str, values: dict[str, str]) -> str:
+    """`text` (config.ini) with `key = value` set in [section]: a key's line replaced where it is, else added at the
+    section's end; the section appended if missing (a second [HTTP] header would be an error)."""
+    lines, current, done, out = text.splitlines(), None, set(), []
+
+    def flush() -> None:
+        if current == section:
+            while out and not out[-1].strip():
+                out.pop()
+            out.extend(f"{k} = {v}" for k, v in values.items() if k not in done)
+            out.append("")
+            done.update(values)
+
+    for line in lines:
+        header = re.fullmatch(r"\[(.+)\]\s*", line)
+        if header:
+            flush()
+            current = header.group(1)
+        else:
+            key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith(("#", ";")) else None
+            if current == section and key in values:
+                out.append(f"{key} = {values[key]}")
+                done.add(key)
+                continue
+        out.append(line)
+    flush()
+    if current != section and not done:
+        out += ["", f"[{section}]", *(f"{k} = {v}" for k, v in values.items())]
+    return "\n".join(out) + "\n"
 
 
 def request(port: int, method: str, path: str, body: bytes | None = None,
@@ -141,7 +173,7 @@ def wait_for_port(service: ServiceProcess, port: int, timeout: float = 30) -> No
 
 def start_http(start_service, workdir: Path, config_ini: Path, *, scenario_name: str = "home-day",
                speed: float = 600, token: str | None = TOKEN, db: Path | None = None,
-               replace: dict[str, str] | None = None, name: str = "http", log_level: str | None = "debug",
+               settings: dict[str, dict[str, str]] | None = None, name: str = "http", log_level: str | None = "debug",
                ) -> HTTPService:
     """Starts `clemap-edge run --simulate` with [HTTP] on a free loopback port and waits until the port answers.
 
@@ -149,7 +181,7 @@ def start_http(start_service, workdir: Path, config_ini: Path, *, scenario_name:
     test must not see another's.
     """
     port = free_port()
-    config = write_config(config_ini, workdir / f"{name}.ini", port, token=token, replace=replace)
+    config = write_config(config_ini, workdir / f"{name}.ini", port, token=token, settings=settings)
     db = db or workdir / f"{name}.db"
     env = {**os.environ, "TMPDIR": str(workdir)}
     service = start_service(db, scenario_name=scenario_name, speed=speed, config=config, name=name,
