@@ -11,7 +11,7 @@ APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev li
 # The HTTP API's process tests: the dashboard in headless Chromium, promtool for /metrics, wrk for the load test.
 TEST_APT_PACKAGES := chromium chromium-driver prometheus wrk
 
-.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export bench-http check clean
 
 all: build
 
@@ -81,6 +81,10 @@ bench-backtest: deps
 ## The exporter draining a week's backlog (168 hourly objects) into moto's S3 server: throughput against boto3, peak RSS against [CLOUD] off (not a test).
 bench-export: deps
 	bash benchmarks/export/drain.sh
+
+## The HTTP API under wrk while the service samples in real time: req/s, p50/p90/p99 of /api/v1/live and /metrics, peak RSS against [HTTP] off (not a test; ~1 min after the build).
+bench-http: deps
+	bash benchmarks/http/load.sh
 
 check: test
 

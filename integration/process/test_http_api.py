@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
+import jsonschema_rs  # schemathesis' own validator, installed with it
 
 from conftest import COLUMN_LIST, METER_COLUMNS, PHASE, REPO_ROOT, connect_ro, energy_totals, meter_rows
 from httpservice import TOKEN, HTTPService, Response, free_port, request, start_http, wait_for_port, write_config
@@ -49,9 +49,9 @@ LIVE_OPTIONAL = {f"{p}_{q}" for p in PHASE for q in ("wh", "varh", "vah")} | {"t
 def conforms(body: Any, schema_name: str) -> None:
     """Validates `body` against components/schemas/<schema_name> of openapi.yaml (JSON Schema 2020-12)."""
     schema = {"$ref": f"#/components/schemas/{schema_name}", "components": SPEC["components"]}
-    errors = sorted(Draft202012Validator(schema).iter_errors(body), key=lambda e: list(e.path))
+    errors = list(jsonschema_rs.Draft202012Validator(schema).iter_errors(body))
     assert not errors, f"not a {schema_name} of openapi.yaml:\n" + "\n".join(
-        f"  at {'/'.join(map(str, e.path)) or '(root)'}: {e.message[:300]}" for e in errors[:10])
+        f"  at {'/'.join(map(str, e.instance_path)) or '(root)'}: {e.message[:300]}" for e in errors[:10])
 
 
 def assert_error(r: Response, status: int, *words: str, what: str = "") -> str:
@@ -147,6 +147,50 @@ def read_json_line(clemap_bin: Path, config: Path, scenario_path: Path) -> dict[
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# MARK: - The document itself
+
+
+def test_openapi_document_is_well_formed():
+    # Every schema is valid JSON Schema 2020-12, every $ref resolves, every answer names its content type, and the
+    # security is as the contract says: POST needs the bearer token; / and the document never; other GETs only on a
+    # non-loopback bind (written as "none or bearer").
+    assert SPEC["openapi"] == "3.1.0" and SPEC["components"]["securitySchemes"]["bearerAuth"] == {
+        **SPEC["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer"}
+    problems = []
+    for name, schema in SPEC["components"]["schemas"].items():
+        if not jsonschema_rs.meta.is_valid(schema):
+            problems.append(f"components/schemas/{name} is not valid JSON Schema")
+
+    def refs(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            return ([node["$ref"]] if "$ref" in node else []) + [r for v in node.values() for r in refs(v)]
+        return [r for v in node for r in refs(v)] if isinstance(node, list) else []
+
+    for ref in refs(SPEC):
+        target: Any = SPEC
+        for part in ref.removeprefix("#/").split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        if not ref.startswith("#/") or target is None:
+            problems.append(f"$ref {ref} does not resolve")
+    components = SPEC["components"]["responses"]
+    for path, item in SPEC["paths"].items():
+        for method, operation in item.items():
+            for status, answer in operation["responses"].items():
+                answer = components[answer["$ref"].split("/")[-1]] if "$ref" in answer else answer
+                if not answer.get("content"):
+                    problems.append(f"{method.upper()} {path} {status}: no content type")
+                if status >= "400" and any(c.get("schema", {}).get("$ref") != "#/components/schemas/Error"
+                                           for c in answer["content"].values()):
+                    problems.append(f"{method.upper()} {path} {status}: not the Error schema")
+            expected = ([{"bearerAuth": []}] if method == "post" else [] if path in ("/", "/api/v1/openapi.yaml")
+                        else [{}, {"bearerAuth": []}])
+            if operation.get("security") != expected:
+                problems.append(f"{method.upper()} {path}: security {operation.get('security')}, not {expected}")
+            if method == "post" and "WWW-Authenticate" not in components["Unauthorized"]["headers"]:
+                problems.append("401 does not document WWW-Authenticate")
+    assert not problems, "\n".join(problems)
 
 
 # MARK: - GET /api/v1/live

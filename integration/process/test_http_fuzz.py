@@ -25,7 +25,7 @@ import yaml
 from conftest import REPO_ROOT
 from httpservice import TOKEN, start_http
 
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 50
 TIMEOUT_S = 300
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_headers_conformance", "response_schema_conformance")
