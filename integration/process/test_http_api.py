@@ -276,6 +276,7 @@ def test_minutes_json_and_csv_equal_the_database(seeded):
     lo = start - 86400 - 3600
     r = api.get("/api/v1/minutes" + q(**{"from": lo, "to": newest + 1, "format": "json"}))
     assert r.status == 200 and r.content_type.split(";")[0] == "application/json", r.describe()
+    assert r.headers.get("Transfer-Encoding", "").lower() == "chunked", f"not streamed: {dict(r.headers)}"
     body = r.json()
     for item in body:
         conforms(item, "MinuteRow")
@@ -286,6 +287,7 @@ def test_minutes_json_and_csv_equal_the_database(seeded):
     assert r.status == 200, r.describe()
     assert r.content_type.replace(" ", "").lower() == "text/csv;charset=utf-8", r.content_type
     assert r.body.endswith(b"\n") and b"\r" not in r.body, "lines end with \\n (the lake CSV format)"
+    assert r.headers.get("Transfer-Encoding", "").lower() == "chunked", f"not streamed: {dict(r.headers)}"
     header, lines = csv_rows(r.body)
     assert header == METER_COLUMNS, f"csv header {header}"
     assert all(len(line) == len(METER_COLUMNS) for line in lines)
@@ -344,6 +346,7 @@ BAD_PARAMETERS = [
     ({"from": "2026-12-06T08:00:00"}, ["from"]),  # no offset: not RFC 3339
     ({"from": "2026-12-06"}, ["from"]),
     ({"from": "1.5"}, ["from"]),  # Unix seconds are an integer
+    ({"from": "-5"}, ["from"]),  # and not negative
     ({"to": "12abc"}, ["to"]),
     ({"from": "99999999999999999999999"}, ["from"]),
     ({"format": "xml"}, ["format"]),
@@ -658,11 +661,12 @@ def test_outputs_need_the_token_and_switch(start_service, workdir, config_ini):
     for output, body in (("c", {"on": True}), ("A", {"on": True}), ("ab", {"on": True}),
                          ("a", {}), ("a", {"on": "true"}), ("a", {"on": 1}), ("a", {"on": None}), ("a", []),
                          ("a", [{"on": True}]), ("a", b"on=true"), ("a", b""), ("a", b"{\"on\": tru"),
-                         ("a", {"off": True})):
+                         ("a", {"off": True}), ("a", b'{"on": true, "pad": "' + b"x" * 2000 + b'"}')):
         r = api.post(f"/api/v1/outputs/{output}", body, token=TOKEN)
         try:
             words = ["output"] if output != "a" else []
-            assert_error(r, 400, *words, what=f"POST /api/v1/outputs/{output} {body!r}")
+            shown = f"{len(body)} bytes" if len(repr(body)) > 80 else repr(body)
+            assert_error(r, 400, *words, what=f"POST /api/v1/outputs/{output} {shown}")
         except AssertionError as e:
             problems.append(str(e).splitlines()[0])
     assert not problems, "\n".join(problems)
