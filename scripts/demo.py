@@ -82,7 +82,7 @@ def show_api(base: str, after: float) -> None:
         live = json.loads(get("/api/v1/live"))
         energy = json.loads(get("/api/v1/energy"))["today"]
         status = json.loads(get("/api/v1/status"))
-        metrics = [line for line in get("/metrics").decode().splitlines() if line.startswith(("clemap_p_watts", "clemap_freq"))]
+        metrics = [line for line in get("/metrics").decode().splitlines() if line.startswith(("clemap_active_power_watts", "clemap_freq"))]
     except (OSError, ValueError) as error:
         say(f"\n[HTTP API at {base}: no answer ({error})]")
         return

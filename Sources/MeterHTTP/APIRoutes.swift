@@ -24,13 +24,17 @@ enum APIRoutes {
         (.get, "/metrics"),
     ]
 
-    /// Concrete paths and their methods, for 405 (`{output}` stands for `a` and `b`).
+    /// Concrete paths and their methods, for 405 and the token check (`{output}` stands for `a` and `b`; every GET
+    /// answers HEAD too).
     static var methodsByPath: [String: [HTTPRequest.Method]] {
         var paths: [String: [HTTPRequest.Method]] = [:]
         for route in table {
             let concrete = route.path.contains("{output}")
                 ? MeterAPI.Output.allCases.map { route.path.replacing("{output}", with: $0.rawValue) } : [route.path]
-            for path in concrete { paths[path, default: []].append(route.method) }
+            for path in concrete {
+                paths[path, default: []].append(route.method)
+                if route.method == .get { paths[path, default: []].append(.head) }
+            }
         }
         return paths
     }
@@ -39,9 +43,10 @@ enum APIRoutes {
     static let maximumBody = 1024
 
     static func router(api: MeterAPI, metrics: MeterMetrics) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.add(middleware: JSONErrorMiddleware(routes: methodsByPath))
-        router.add(middleware: TokenCheck(settings: api.settings))
+        let router = Router(options: .autoGenerateHeadEndpoints)
+        let routes = methodsByPath
+        router.add(middleware: JSONErrorMiddleware(routes: routes))
+        router.add(middleware: TokenCheck(settings: api.settings, routes: routes))
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
                      body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.dashboard_html)))

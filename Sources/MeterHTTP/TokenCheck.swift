@@ -8,8 +8,13 @@ import MeterConfig
 struct TokenCheck<Context: RequestContext>: RouterMiddleware {
     let settings: HTTPSettings
 
+    /// Only routes are guarded: a path or method the API does not have is answered 404 or 405 by the router, token or
+    /// not (it changes nothing and holds no data).
+    let routes: [String: [HTTPRequest.Method]]
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        if let refusal = TokenRule.refusal(method: request.method, path: request.uri.path,
+        if routes[request.uri.path]?.contains(request.method) == true,
+           let refusal = TokenRule.refusal(method: request.method, path: request.uri.path,
                                            authorization: request.headers[.authorization], settings: settings) {
             throw refusal
         }

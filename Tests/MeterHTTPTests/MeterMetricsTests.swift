@@ -27,13 +27,13 @@ import Testing
         let families = Set(text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] })
         let helped = Set(text.split(separator: "\n").filter { $0.hasPrefix("# HELP ") }.map { $0.split(separator: " ")[2] })
         #expect(families == helped && families.count >= 20)
-        #expect(value(text, #"clemap_v_volts{phase="l2"}"#) == 230.1)
-        #expect(value(text, #"clemap_pf{phase="l3"}"#) == 0.87)
-        #expect(value(text, "clemap_freq_hertz") == 49.98)
-        #expect(value(text, "clemap_temp_celsius") == 41)
+        #expect(value(text, #"clemap_voltage_volts{phase="l2"}"#) == 230.1)
+        #expect(value(text, #"clemap_power_factor{phase="l3"}"#) == 0.87)
+        #expect(value(text, "clemap_frequency_hertz") == 49.98)
+        #expect(value(text, "clemap_temperature_celsius") == 41)
         #expect(value(text, #"clemap_build_info{version="9.9.9"}"#) == 1)
         #expect(value(text, #"clemap_forecast_skill_mae{model="builtin",horizon_min="15",target="value"}"#) == 0.25)
-        #expect(text.contains("# TYPE clemap_wh_imp_total counter") && text.contains("# TYPE clemap_snapshots_total counter"))
+        #expect(text.contains("# TYPE clemap_energy_imported_watthours_total counter") && text.contains("# TYPE clemap_snapshots_total counter"))
     }
 
     @Test func countersFollowTheTotalsAndNeverGoDown() {
@@ -42,10 +42,10 @@ import Testing
         var text = String(decoding: metrics.render(scrape(snapshots: 65, wh: 12.5)), as: UTF8.self)
         #expect(value(text, "clemap_snapshots_total") == 65)
         #expect(value(text, "clemap_rows_written_total") == 1)
-        #expect(value(text, #"clemap_wh_imp_total{phase="l1"}"#) == 12.5)
+        #expect(value(text, #"clemap_energy_imported_watthours_total{phase="l1"}"#) == 12.5)
         // A smaller total (a reading of the store that lags) adds nothing; the counter stays.
         text = String(decoding: metrics.render(scrape(snapshots: 3, wh: 11)), as: UTF8.self)
         #expect(value(text, "clemap_snapshots_total") == 65)
-        #expect(value(text, #"clemap_wh_imp_total{phase="l1"}"#) == 12.5)
+        #expect(value(text, #"clemap_energy_imported_watthours_total{phase="l1"}"#) == 12.5)
     }
 }

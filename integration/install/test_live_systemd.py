@@ -206,7 +206,7 @@ def test_the_http_api_answers_on_loopback(machine):
     assert isinstance(reading["l1_v"], (int, float)) and reading["l1_v"] > 100, reading
     status, kind, metrics = http_get(machine, "http://127.0.0.1:4000/metrics")
     assert (status, kind) == ("200", "text/plain"), (status, kind, metrics[:300])
-    assert re.search(r"^clemap_v_volts\{[^}]*\} \d", metrics, re.M), metrics[:1000]
+    assert re.search(r"^clemap_voltage_volts\{[^}]*\} \d", metrics, re.M), metrics[:1000]
     assert "HTTP API listening" in machine.journal("clemap-edge")
 
 

@@ -661,7 +661,7 @@ def test_outputs_need_the_token_and_switch(start_service, workdir, config_ini):
     for output, body in (("c", {"on": True}), ("A", {"on": True}), ("ab", {"on": True}),
                          ("a", {}), ("a", {"on": "true"}), ("a", {"on": 1}), ("a", {"on": None}), ("a", []),
                          ("a", [{"on": True}]), ("a", b"on=true"), ("a", b""), ("a", b"{\"on\": tru"),
-                         ("a", {"off": True}), ("a", b'{"on": true, "pad": "' + b"x" * 2000 + b'"}')):
+                         ("a", {"off": True}), ("a", {"on": True, "of": False})):
         r = api.post(f"/api/v1/outputs/{output}", body, token=TOKEN)
         try:
             words = ["output"] if output != "a" else []
@@ -670,6 +670,9 @@ def test_outputs_need_the_token_and_switch(start_service, workdir, config_ini):
         except AssertionError as e:
             problems.append(str(e).splitlines()[0])
     assert not problems, "\n".join(problems)
+    # A body over 1024 bytes is not read: 413.
+    assert_error(api.post("/api/v1/outputs/a", b'{"on": true, "pad": "' + b"x" * 2000 + b'"}', token=TOKEN), 413,
+                 what="POST with a 2 kB body")
     assert api.json("/api/v1/status")["outputs"] == {"a": False, "b": True}, "a rejected POST changes nothing"
 
 

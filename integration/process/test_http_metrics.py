@@ -30,13 +30,13 @@ SCENARIO = {
     ],
     "temperature_c": 41,
 }
-PHASE_GAUGES = {"clemap_v_volts": "v", "clemap_i_amperes": "i", "clemap_p_watts": "p", "clemap_q_vars": "q",
-                "clemap_s_voltamperes": "s", "clemap_pf": "pf"}
-PHASE_COUNTERS = {"clemap_wh_imp_total": "wh_imp", "clemap_wh_exp_total": "wh_exp", "clemap_varh_total": "varh",
-                  "clemap_vah_total": "vah"}
+PHASE_GAUGES = {"clemap_voltage_volts": "v", "clemap_current_amperes": "i", "clemap_active_power_watts": "p", "clemap_reactive_power_vars": "q",
+                "clemap_apparent_power_voltamperes": "s", "clemap_power_factor": "pf"}
+PHASE_COUNTERS = {"clemap_energy_imported_watthours_total": "wh_imp", "clemap_energy_exported_watthours_total": "wh_exp", "clemap_reactive_energy_varhours_total": "varh",
+                  "clemap_apparent_energy_voltamperehours_total": "vah"}
 COUNTERS = ("clemap_snapshots_total", "clemap_spi_crc_errors_total", "clemap_rows_written_total",
             "clemap_storage_faults_total")
-GAUGES = ("clemap_freq_hertz", "clemap_temp_celsius", "clemap_export_backlog_uploads",
+GAUGES = ("clemap_frequency_hertz", "clemap_temperature_celsius", "clemap_export_backlog_uploads",
           "clemap_export_backlog_oldest_seconds", "clemap_forecast_skill_mae", "clemap_build_info", "clemap_up_seconds")
 
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+-?\d+)?$")
@@ -114,7 +114,7 @@ def test_contract_names_and_labels(api: HTTPService):
         phases = sorted(dict(labels).get("phase", "?") for labels in m.series(name))
         if phases != ["l1", "l2", "l3"]:
             problems.append(f"{name}: phase labels {phases}, not l1 l2 l3")
-    for name in ("clemap_freq_hertz", "clemap_temp_celsius", *COUNTERS, "clemap_export_backlog_uploads",
+    for name in ("clemap_frequency_hertz", "clemap_temperature_celsius", *COUNTERS, "clemap_export_backlog_uploads",
                  "clemap_up_seconds"):
         if list(m.series(name)) != [frozenset()]:
             problems.append(f"{name}: series {list(m.series(name))}, not one without labels")
@@ -123,8 +123,9 @@ def test_contract_names_and_labels(api: HTTPService):
     if info != {frozenset({("version", status["version"])}): 1.0}:
         problems.append(f"clemap_build_info {info}, not {{version={status['version']!r}}} 1")
     for labels in m.series("clemap_forecast_skill_mae"):
-        if {k for k, _ in labels} != {"model", "horizon_min"}:
-            problems.append(f"clemap_forecast_skill_mae labels {sorted(labels)}, not model and horizon_min")
+        # `target` too: value and mean forecasts share horizons, and would otherwise be one series.
+        if {k for k, _ in labels} != {"model", "horizon_min", "target"}:
+            problems.append(f"clemap_forecast_skill_mae labels {sorted(labels)}, not model, horizon_min and target")
     assert not problems, "\n".join(problems)
 
 
@@ -146,8 +147,8 @@ def test_counters_never_decrease(api: HTTPService):
     for name in ("clemap_snapshots_total", "clemap_rows_written_total"):
         assert second.value(name) > first.value(name), f"{name} did not grow while the service sampled and stored"
     for phase in ("l1", "l3"):
-        assert second.value("clemap_wh_imp_total", phase=phase) > first.value("clemap_wh_imp_total", phase=phase)
-    assert second.value("clemap_wh_exp_total", phase="l2") > first.value("clemap_wh_exp_total", phase="l2")
+        assert second.value("clemap_energy_imported_watthours_total", phase=phase) > first.value("clemap_energy_imported_watthours_total", phase=phase)
+    assert second.value("clemap_energy_exported_watthours_total", phase="l2") > first.value("clemap_energy_exported_watthours_total", phase="l2")
 
 
 def test_gauges_match_live_and_counters_match_the_api(api: HTTPService):
@@ -168,13 +169,13 @@ def test_gauges_match_live_and_counters_match_the_api(api: HTTPService):
             got = m.value(name, phase=phase)
             if not near(got, live1[key], live2[key]):
                 problems.append(f"{name}{{phase={phase}}} {got}, /api/v1/live {key} {live1[key]} .. {live2[key]}")
-    if not near(m.value("clemap_freq_hertz"), live1["freq"], live2["freq"]):
-        problems.append(f"clemap_freq_hertz {m.value('clemap_freq_hertz')}, /api/v1/live freq {live1['freq']} .. {live2['freq']}")
+    if not near(m.value("clemap_frequency_hertz"), live1["freq"], live2["freq"]):
+        problems.append(f"clemap_frequency_hertz {m.value('clemap_frequency_hertz')}, /api/v1/live freq {live1['freq']} .. {live2['freq']}")
     # The chip's temperature is read every few snapshots: the last one read, as /api/v1/status shows it.
     temperature = [t for t in (live1.get("temp_c"), live2.get("temp_c"), status1["chip"]["temp_c"], status2["chip"]["temp_c"])
                    if t is not None]
-    if not near(m.value("clemap_temp_celsius"), *temperature) or not near(m.value("clemap_temp_celsius"), 41, rel=0.02):
-        problems.append(f"clemap_temp_celsius {m.value('clemap_temp_celsius')}, live/status temp_c {temperature}, scenario 41")
+    if not near(m.value("clemap_temperature_celsius"), *temperature) or not near(m.value("clemap_temperature_celsius"), 41, rel=0.02):
+        problems.append(f"clemap_temperature_celsius {m.value('clemap_temperature_celsius')}, live/status temp_c {temperature}, scenario 41")
     for name, path in (("clemap_snapshots_total", ("chip", "snapshots")), ("clemap_rows_written_total", ("storage", "rows_written")),
                        ("clemap_spi_crc_errors_total", ("chip", "crc_errors")), ("clemap_storage_faults_total", ("storage", "faults"))):
         a, b = status1[path[0]][path[1]], status2[path[0]][path[1]]
@@ -193,4 +194,4 @@ def test_gauges_match_live_and_counters_match_the_api(api: HTTPService):
     if m.value("clemap_export_backlog_uploads") != 0:
         problems.append("clemap_export_backlog_uploads is not 0 with [CLOUD] off")
     assert not problems, "\n".join(problems)
-    assert math.isclose(m.value("clemap_p_watts", phase="l2"), live2["l2_p"], rel_tol=0.02) and live2["l2_p"] < -2000
+    assert math.isclose(m.value("clemap_active_power_watts", phase="l2"), live2["l2_p"], rel_tol=0.02) and live2["l2_p"] < -2000

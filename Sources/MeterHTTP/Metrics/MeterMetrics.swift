@@ -38,18 +38,18 @@ final class MeterMetrics: Sendable {
     private let given = Mutex<[String: Double]>([:])
 
     static let phaseQuantities: [(column: String, metric: String, help: String)] = [
-        ("v", "clemap_v_volts", "RMS voltage per phase (lN_v), V"),
-        ("i", "clemap_i_amperes", "RMS current per phase (lN_i), A"),
-        ("p", "clemap_p_watts", "Active power per phase (lN_p), W; negative when feeding the grid"),
-        ("q", "clemap_q_vars", "Reactive power per phase (lN_q), var; positive for an inductive load"),
-        ("s", "clemap_s_voltamperes", "Apparent power per phase (lN_s), VA"),
-        ("pf", "clemap_pf", "Power factor per phase (lN_pf), -1..1 with the sign of lN_p"),
+        ("v", "clemap_voltage_volts", "RMS voltage per phase (lN_v), V"),
+        ("i", "clemap_current_amperes", "RMS current per phase (lN_i), A"),
+        ("p", "clemap_active_power_watts", "Active power per phase (lN_p), W; negative when feeding the grid"),
+        ("q", "clemap_reactive_power_vars", "Reactive power per phase (lN_q), var; positive for an inductive load"),
+        ("s", "clemap_apparent_power_voltamperes", "Apparent power per phase (lN_s), VA"),
+        ("pf", "clemap_power_factor", "Power factor per phase (lN_pf), -1..1 with the sign of lN_p"),
     ]
     static let energyQuantities: [(column: String, metric: String, help: String)] = [
-        ("wh_imp", "clemap_wh_imp_total", "Lifetime active energy imported per phase (lN_wh_imp), Wh"),
-        ("wh_exp", "clemap_wh_exp_total", "Lifetime active energy exported per phase (lN_wh_exp), Wh"),
-        ("varh", "clemap_varh_total", "Lifetime reactive energy per phase (lN_varh), varh"),
-        ("vah", "clemap_vah_total", "Lifetime apparent energy per phase (lN_vah), VAh"),
+        ("wh_imp", "clemap_energy_imported_watthours_total", "Lifetime active energy imported per phase (lN_wh_imp), Wh"),
+        ("wh_exp", "clemap_energy_exported_watthours_total", "Lifetime active energy exported per phase (lN_wh_exp), Wh"),
+        ("varh", "clemap_reactive_energy_varhours_total", "Lifetime reactive energy per phase (lN_varh), varh"),
+        ("vah", "clemap_apparent_energy_voltamperehours_total", "Lifetime apparent energy per phase (lN_vah), VAh"),
     ]
 
     init(version: String) {
@@ -58,8 +58,8 @@ final class MeterMetrics: Sendable {
         phaseGauges = Self.phaseQuantities.map { q in
             (q.column, phases { r.makeGauge(name: q.metric, labels: [("phase", $0)], help: q.help) })
         }
-        frequency = r.makeGauge(name: "clemap_freq_hertz", help: "Line frequency (freq), Hz")
-        temperature = r.makeGauge(name: "clemap_temp_celsius", help: "The metering chip's temperature (temp_c), °C")
+        frequency = r.makeGauge(name: "clemap_frequency_hertz", help: "Line frequency (freq), Hz")
+        temperature = r.makeGauge(name: "clemap_temperature_celsius", help: "The metering chip's temperature (temp_c), °C")
         uptime = r.makeGauge(name: "clemap_up_seconds", help: "Seconds since the service started")
         energy = Self.energyQuantities.map { q in
             (q.column, Phase.allCases.map { r.makeCounter(name: q.metric, labels: [("phase", $0.line)], help: q.help) })
