@@ -30,16 +30,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO_ROOT
+from httpservice import start_http, write_config
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -52,72 +51,12 @@ QUANTITIES = ("v", "i", "p", "q", "s", "pf")
 NOISE = {"v": 0.002, "i": 0.0005, "p": 0.05, "q": 0.05, "s": 0.05, "pf": 0.0005, "freq": 0.002}
 
 
-# MARK: - The service with an [HTTP] section
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def config_with(source: Path, dest: Path, settings: dict[str, dict[str, str]]) -> Path:
-    """A copy of `source` with `settings` ({section: {key: value}}) set: keys replaced in place, missing keys added
-    at the end of their section, missing sections appended."""
-    pending = {section.upper(): dict(keys) for section, keys in settings.items()}
-    out: list[str] = []
-    section = None
-
-    def flush(name: str | None) -> None:
-        for key, value in pending.get(name or "", {}).items():
-            out.append(f"{key} = {value}")
-        pending.pop(name or "", None)
-
-    for line in source.read_text().splitlines():
-        header = re.match(r"\s*\[([^\]]+)\]\s*$", line)
-        if header:
-            flush(section)
-            section = header.group(1).strip().upper()
-        else:
-            kv = re.match(r"\s*([A-Za-z0-9_]+)\s*=", line)
-            if kv and section in pending and kv.group(1) in pending[section]:
-                line = f"{kv.group(1)} = {pending[section].pop(kv.group(1))}"
-        out.append(line)
-    flush(section)
-    for name, keys in pending.items():
-        out.append(f"\n[{name}]")
-        out += [f"{key} = {value}" for key, value in keys.items()]
-    dest.write_text("\n".join(out) + "\n")
-    return dest
-
-
-def get_json(url: str, timeout: float = 5):
-    with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept": "application/json"}), timeout=timeout) as r:
-        return json.load(r)
-
-
-def wait_http(service, base: str, timeout: float = 30) -> None:
-    """Until GET /api/v1/live answers 200 (connection refused before the server listens, 503 before the first
-    reading)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        if not service.alive():
-            pytest.fail(f"clemap-edge exited before its HTTP server answered\n{service.describe()}", pytrace=False)
-        try:
-            get_json(base + "/api/v1/live", timeout=2)
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
-            last = error
-        time.sleep(0.1)
-    pytest.fail(f"GET {base}/api/v1/live did not answer 200 within {timeout} s (last: {last})\n{service.describe()}",
-                pytrace=False)
+# MARK: - The service with an [HTTP] section (httpservice.py)
 
 
 def prepare_history_with_gaps(start_service, config_ini: Path, workdir: Path, db: Path) -> int:
     """30 simulated minutes stored by a first run, moved 6 h back, rows 10-14 deleted. Returns the rows kept."""
-    config = config_with(config_ini, workdir / "config-first.ini",
-                         {"FORECAST": {"enabled": "false"}, "HTTP": {"enabled": "false"}})
+    config = write_config(config_ini, workdir / "config-first.ini", 4000, enabled=False, settings={"FORECAST": {"enabled": "false"}})
     first = start_service(db, scenario_name="home-day", speed=SPEED, duration=1800, config=config, name="first",
                           log_level="info")
     assert first.wait(timeout=60) == 0, first.describe()
@@ -212,11 +151,9 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
     db = workdir / "data_gathering.db"
     kept = prepare_history_with_gaps(start_service, config_ini, workdir, db)
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    config = config_with(config_ini, workdir / "config.ini", {"HTTP": {"enabled": "true", "port": str(port)}})
-    service = start_service(db, scenario_name="home-day", speed=SPEED, config=config, name="service", log_level="info")
-    wait_http(service, base)
+    api = start_http(start_service, workdir, config_ini, speed=SPEED, token=None, db=db, name="service", log_level="info")
+    service, base = api.service, api.base_url
+    api.wait_until("the first reading", lambda: api.get("/api/v1/live").status == 200)
 
     # The page itself: one self-contained HTML file, small, nothing loaded from elsewhere.
     with urllib.request.urlopen(base + "/", timeout=5) as answer:
@@ -247,14 +184,14 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
     for attempt in range(8):
         seen = poll_started_at()
         time.sleep(max(0.0, seen + 1.85 - time.monotonic()))  # the page polls every 2 s: just before its next poll
-        energy_a, live_a = get_json(base + "/api/v1/energy"), get_json(base + "/api/v1/live")
+        energy_a, live_a = api.json("/api/v1/energy"), api.json("/api/v1/live")
         time_a = driver.execute_script("return document.getElementById('live').dataset.time")
         drawn_a = driver.execute_script("return document.getElementById('chart').dataset.fetched")
         wait_page(driver, f"const l = document.getElementById('live').dataset.time, c = document.getElementById('chart')"
                           f".dataset.fetched; return l !== {json.dumps(time_a)} && c !== {json.dumps(drawn_a)}", 5,
                   "a new reading and a redrawn chart", interval=0.005)
         page = driver.execute_script(READ_PAGE)
-        live_b, energy_b = get_json(base + "/api/v1/live"), get_json(base + "/api/v1/energy")
+        live_b, energy_b = api.json("/api/v1/live"), api.json("/api/v1/energy")
 
         problems = []
         shown_time = float(page["time"])
@@ -300,7 +237,7 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
 
     # -- The chart against /api/v1/minutes: every stored row up to the newest drawn, gaps as gaps.
     chart = page["chart"]
-    rows = get_json(base + "/api/v1/minutes?format=json", timeout=10)
+    rows = api.json("/api/v1/minutes?format=json")
     updated = int(chart["updated"])
     drawn = [r for r in rows if r["time"] <= updated
              and all(isinstance(r[f"{p}_p"], (int, float)) for p in PHASES)]
@@ -314,7 +251,7 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
     subpaths = sum(d.count("M") for d in page["meas"])
     assert subpaths == runs, f"the measured path has {subpaths} subpaths (M), the rows have {runs} runs: {page['meas']}"
 
-    forecast = get_json(base + "/api/v1/forecast")
+    forecast = api.json("/api/v1/forecast")
     assert forecast["enabled"], "the forecaster is on in calibration/config.ini"
     if any(f["kind"] == "value" and f["value"] is not None for f in forecast["forecasts"]):
         assert int(chart["forecastFuture"]) >= 1 and page["futurePoints"] >= 1, f"no future forecast drawn: {chart}"
@@ -323,7 +260,7 @@ def test_dashboard_in_headless_chromium(start_service, config_ini: Path, workdir
 
     # -- Health against /api/v1/status (the page polls it every 10 s: it may take that long to agree).
     def status_agrees() -> tuple[bool, str]:
-        status, shown = get_json(base + "/api/v1/status"), driver.execute_script(READ_PAGE)
+        status, shown = api.json("/api/v1/status"), driver.execute_script(READ_PAGE)
         s = shown["status"]
         expected_state = "ok" if status["health"] == "healthy" else None
         model = (status["forecast"] or {}).get("model_in_use")
