@@ -144,6 +144,14 @@ class HTTPService:
         assert r.status == 200 and r.content_type.startswith("application/json"), f"GET {path}: {r.describe()}"
         return r.json()
 
+    def get_refused(self) -> bool:
+        """True when nothing listens on the port any more."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return False
+        except OSError:
+            return True
+
     def wait_until(self, what: str, check: Callable[[], bool], timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout
         while not check():

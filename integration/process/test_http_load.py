@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """wrk on /api/v1/live and /metrics (2 threads, 16 connections each, 5 s, both at once) while the service samples
-in real time (--sim-speed 1): no socket error, no non-2xx answer, and sampling never missed a second.
+in real time (--sim-speed 1): no socket error, no non-2xx answer, and sampling never missed a second. Then SIGTERM
+under load: a clean stop (exit 0, the last partial minute stored, the port closed).
 
 "Never missed a second": the sampler skips a tick it woke up too late for and counts only the snapshots it took,
 so every stored minute that overlaps the load must hold one sample per second of its duration_s (60, or fewer in
@@ -65,3 +66,17 @@ def test_wrk_load_while_sampling_in_real_time(start_service, workdir: Path, conf
     print(f"rows covering the load: {rows}")
     bad = [r for r in rows if abs(r[1] - r[3]) >= 1 or r[2] & FLAG_MISSED_SAMPLES]
     assert not bad, f"rows overlapping the load missed samples (time, samples, flags, duration_s): {bad}"
+
+    # SIGTERM under load: the group drains the server with the rest, the last (partial) minute is stored, exit 0.
+    loaded = wrk.start(api.base_url + "/api/v1/live", SECONDS)
+    time.sleep(1)
+    stopped_at = time.monotonic()
+    api.service.terminate()
+    assert api.service.wait(timeout=25) == 0, api.service.describe()
+    print(f"SIGTERM under load: exited 0 after {time.monotonic() - stopped_at:.2f} s")
+    wrk.finish(loaded, api.base_url + "/api/v1/live")
+    assert "storage stopped" in api.service.stderr_text, api.service.describe()
+    with closing(connect_ro(api.db)) as c:
+        last = c.execute("SELECT time, flags FROM meter_data ORDER BY time DESC LIMIT 1").fetchone()
+    assert last[1] & 1, f"the last row {last} is not the partial minute the stop closed"
+    assert api.get_refused(), "the port still answers after the service exited"
