@@ -1,13 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import ADE9000
 import Hummingbird
-import MeterReadings
 import MeterServices
-import MeterStore
-import MeterClock
-import MeterConfig
-import Logging
 
 /// The routes, as data: `openapi.yaml` documents exactly these (a test compares them), and the error middleware
 /// tells a wrong method (405) from an unknown path (404) by them.
@@ -41,6 +35,9 @@ enum APIRoutes {
 
     /// The most a request body may be (the outputs' `{"on": true}`).
     static let maximumBody = 1024
+    /// The embedded files, made into buffers once.
+    static let page = ByteBuffer(bytes: PackageResources.dashboard_html)
+    static let document = ByteBuffer(bytes: PackageResources.openapi_yaml)
 
     static func router(api: MeterAPI, metrics: MeterMetrics) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
@@ -49,7 +46,7 @@ enum APIRoutes {
         router.add(middleware: TokenCheck(settings: api.settings, routes: routes))
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.dashboard_html)))
+                     body: .init(byteBuffer: page))
         }
         router.get("/api/v1/live") { _, _ in try api.live() }
         router.get("/api/v1/minutes") { request, _ in
@@ -71,7 +68,7 @@ enum APIRoutes {
         }
         router.get("/api/v1/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml", .cacheControl: "no-cache"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: PackageResources.openapi_yaml)))
+                     body: .init(byteBuffer: document))
         }
         router.get("/metrics") { _, _ in
             let bytes = metrics.render(api.metricsScrape())
@@ -79,35 +76,5 @@ enum APIRoutes {
                             body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         return router
-    }
-}
-
-extension MeterAPI {
-    /// What `/metrics` shows now: the hub's values, and from the store the lifetime energy and the forecast skill.
-    func metricsScrape() -> MeterMetrics.Scrape {
-        let wall = clock.wall()
-        var lifetime: [[String: Double]]?
-        var skills: [(model: String, horizonMinutes: Int, target: String, skill: Double)] = []
-        if let store = hub.store.current {
-            if let totals = try? store.totals() {
-                lifetime = (0..<3).map { phase in
-                    var values: [String: Double] = [:]
-                    for q in MinuteRow.energyQuantities { values[q.name] = totals[Phase(rawValue: phase)!]?[keyPath: q.keyPath] ?? 0 }
-                    return values
-                }
-            }
-            if forecast.enabled {
-                let now = Int64(wall), window = Int64(forecast.scoreWindowHours) * 3600
-                let sums = try? store.read("cannot read the forecast scores for /metrics") { db throws(StoreError) in
-                    try ForecastTables.scores(from: now - window, to: now, in: db)
-                }
-                skills = ForecastReport.scores(sums ?? [:]).compactMap { s in
-                    s.skill_mae.map { (s.model, s.horizon_min, s.target, $0) }
-                }
-            }
-        }
-        return MeterMetrics.Scrape(reading: hub.latest, temperature: hub.latestTemperature, counters: hub.counters.current, lifetime: lifetime,
-                                   exportBacklog: exporterEnabled ? hub.health.exportBacklog : nil, skills: skills,
-                                   now: wall, uptime: max(0, wall - hub.started))
     }
 }
