@@ -56,23 +56,28 @@ final class MeterMetrics: Sendable {
         let r = registry
         func phases(_ make: (String) -> Gauge) -> [Gauge] { Phase.allCases.map { make($0.line) } }
         phaseGauges = Self.phaseQuantities.map { q in
-            (q.column, phases { r.makeGauge(name: q.metric, labels: [("phase", $0)], help: q.help) })
+            (q.column, phases { r.makeGauge(descriptor: Self.named(q.metric, help: q.help), labels: [("phase", $0)]) })
         }
-        frequency = r.makeGauge(name: "clemap_frequency_hertz", help: "Line frequency (freq), Hz")
-        temperature = r.makeGauge(name: "clemap_temperature_celsius", help: "The metering chip's temperature (temp_c), °C")
-        uptime = r.makeGauge(name: "clemap_up_seconds", help: "Seconds since the service started")
+        frequency = r.makeGauge(descriptor: Self.named("clemap_frequency_hertz", help: "Line frequency (freq), Hz"))
+        temperature = r.makeGauge(descriptor: Self.named("clemap_temperature_celsius", help: "The metering chip's temperature (temp_c), °C"))
+        uptime = r.makeGauge(descriptor: Self.named("clemap_up_seconds", help: "Seconds since the service started"))
         energy = Self.energyQuantities.map { q in
-            (q.column, Phase.allCases.map { r.makeCounter(name: q.metric, labels: [("phase", $0.line)], help: q.help) })
+            (q.column, Phase.allCases.map { r.makeCounter(descriptor: Self.named(q.metric, help: q.help), labels: [("phase", $0.line)]) })
         }
-        snapshots = r.makeCounter(name: "clemap_snapshots_total", help: "Snapshots read from the ADE9000 since start")
-        snapshotFailures = r.makeCounter(name: "clemap_snapshot_failures_total", help: "Snapshots that failed since start")
-        crcErrors = r.makeCounter(name: "clemap_spi_crc_errors_total", help: "SPI reads whose CRC did not match (each repeated) since start")
-        reinitialisations = r.makeCounter(name: "clemap_chip_reinitialisations_total", help: "Times the ADE9000 was found reset and set up again since start")
-        rowsWritten = r.makeCounter(name: "clemap_rows_written_total", help: "Minute rows committed to the database since start")
-        storageFaults = r.makeCounter(name: "clemap_storage_faults_total", help: "Failed attempts to open or write the database since start")
-        backlogUploads = r.makeGauge(name: "clemap_export_backlog_uploads", help: "Uploads waiting in the exporter's outbox")
-        backlogAge = r.makeGauge(name: "clemap_export_backlog_oldest_seconds", help: "Age of the oldest data waiting for upload, s (0 when none)")
-        r.makeGauge(name: "clemap_build_info", labels: [("version", version)], help: "The firmware's version (always 1)").set(1.0)
+        snapshots = r.makeCounter(descriptor: Self.named("clemap_snapshots_total", help: "Snapshots read from the ADE9000 since start"))
+        snapshotFailures = r.makeCounter(descriptor: Self.named("clemap_snapshot_failures_total", help: "Snapshots that failed since start"))
+        crcErrors = r.makeCounter(descriptor: Self.named("clemap_spi_crc_errors_total", help: "SPI reads whose CRC did not match (each repeated) since start"))
+        reinitialisations = r.makeCounter(descriptor: Self.named("clemap_chip_reinitialisations_total", help: "Times the ADE9000 was found reset and set up again since start"))
+        rowsWritten = r.makeCounter(descriptor: Self.named("clemap_rows_written_total", help: "Minute rows committed to the database since start"))
+        storageFaults = r.makeCounter(descriptor: Self.named("clemap_storage_faults_total", help: "Failed attempts to open or write the database since start"))
+        backlogUploads = r.makeGauge(descriptor: Self.named("clemap_export_backlog_uploads", help: "Uploads waiting in the exporter's outbox"))
+        backlogAge = r.makeGauge(descriptor: Self.named("clemap_export_backlog_oldest_seconds", help: "Age of the oldest data waiting for upload, s (0 when none)"))
+        r.makeGauge(descriptor: Self.named("clemap_build_info", help: "The firmware's version (always 1)"), labels: [("version", version)]).set(1.0)
+    }
+
+    /// A family's name and HELP line (`name` is whole: `clemap_voltage_volts`).
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
     }
 
     /// Prometheus' text format of `scrape`.
@@ -113,9 +118,9 @@ final class MeterMetrics: Sendable {
         backlogUploads.set(Double(scrape.exportBacklog?.pending ?? 0))
         backlogAge.set(scrape.exportBacklog?.oldest.map { max(0, scrape.now - Double($0)) } ?? 0)
         for skill in scrape.skills where skill.skill.isFinite {
-            registry.makeGauge(name: "clemap_forecast_skill_mae",
-                               labels: [("model", skill.model), ("horizon_min", "\(skill.horizonMinutes)"), ("target", skill.target)],
-                               help: "Forecast skill over the score window: 1 - MAE / MAE of persistence (higher is better)").set(skill.skill)
+            let name = Self.named("clemap_forecast_skill_mae", help: "Forecast skill over the score window: 1 - MAE / MAE of persistence (higher is better)")
+            registry.makeGauge(descriptor: name, labels: [("model", skill.model), ("horizon_min", "\(skill.horizonMinutes)"), ("target", skill.target)])
+                .set(skill.skill)
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(8192)
