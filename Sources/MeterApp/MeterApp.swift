@@ -103,7 +103,7 @@ public struct MeterApp: Sendable {
     /// - Throws: ``MeterAppError`` when the meter's device cannot be opened.
     public static func build(configuration: MeterConfiguration, options: MeterAppOptions, logger: Logger) throws(MeterAppError) -> MeterApp {
         let clock = options.clock ?? SystemClock()
-        let hub = LiveHub(started: clock.wall(), logger: logger)
+        let hub = LiveHub(startedMonotonic: clock.monotonic(), logger: logger)
         let meter = try options.source.makeMeter(configuration: configuration, clock: clock, logger: logger)
         let databasePath = options.databasePath ?? configuration.resolvedDBPath
         let interval = Double(configuration.gatheringIntervalSeconds)

@@ -45,6 +45,9 @@ public struct MeterAPI: Sendable {
     /// Now on the meter's clock (simulated time under `--simulate`), Unix seconds.
     var now: Int64 { Int64(clock.wall().rounded(.down)) }
 
+    /// Seconds since the service started, on the monotonic clock.
+    var uptime: Double { max(0, clock.monotonic() - hub.startedMonotonic) }
+
     /// The start of the local day holding `time` (the config's timezone), Unix seconds.
     func localMidnight(_ time: Int64) -> Int64 {
         let minute = time / 60

@@ -243,14 +243,21 @@ def test_the_clock_synchronisation_state_stays_readable(machine, protect_clock, 
     """What ServiceClock does (adjtimex(3), i.e. clock_adjtime(2) with no change), under the unit's sandbox."""
     if not Path("/usr/bin/python3").exists():
         pytest.skip("no /usr/bin/python3 for the probe")
-    name = f"clock-probe-{protect_clock}"
-    machine.write("/run/clock-probe.py", PROBE)
-    machine.sh(f"sed -e 's/^Description=.*/Description=clock probe/' {UNIT_PATH} > /run/systemd/system/{name}.service")
+    assert expected in probe_unit(machine, f"clock-probe-{protect_clock}", PROBE, service=f"ProtectClock={protect_clock}\n")
+
+
+def probe_unit(machine: Machine, name: str, script: str, *, args: str = "", service: str = "", drop_in: str = "") -> str:
+    """Runs `script` with python3 as a oneshot copy of the installed unit (its whole sandbox, as clemap-edge), with
+    `service` lines added and `drop_in` (a file of systemd/) installed beside it. Returns its journal."""
+    machine.write(f"/run/{name}.py", script)
+    machine.sh(f"sed -e 's/^Description=.*/Description={name}/' {UNIT_PATH} > /run/systemd/system/{name}.service")
     machine.write(f"/run/systemd/system/{name}.service.d/probe.conf",
                   "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nWatchdogSec=0\nRestart=no\n"
-                  f"ProtectClock={protect_clock}\nExecStart=\nExecStart=/usr/bin/python3 /run/clock-probe.py\n")
-    machine.sh(f"systemctl daemon-reload && systemctl start {name}")
-    assert expected in machine.journal(name)
+                  f"{service}ExecStart=\nExecStart=/usr/bin/python3 /run/{name}.py {args}\n")
+    if drop_in:
+        machine.sh(f"cp /run/clemap-src/systemd/{drop_in} /run/systemd/system/{name}.service.d/")
+    machine.sh(f"systemctl daemon-reload && systemctl start {name}", timeout=30)
+    return machine.journal(name)
 
 
 @pytest.fixture(scope="module")
@@ -289,15 +296,7 @@ def test_outbound_connections_pass_only_to_loopback_unless_the_network_drop_in_i
     """A probe under the unit's own sandbox (the unit file, Type=oneshot, Python's connect() and sendto() as
     clemap-edge) rather than the service: its only outbound traffic is the exporter's, which needs an object store."""
     name = f"connect-probe{'-' + drop_in.split('.')[0] if drop_in else ''}"
-    machine.write("/run/connect-probe.py", CONNECT)
-    machine.sh(f"sed -e 's/^Description=.*/Description=connect probe/' {UNIT_PATH} > /run/systemd/system/{name}.service")
-    machine.write(f"/run/systemd/system/{name}.service.d/probe.conf",
-                  "[Unit]\nDefaultDependencies=no\n[Service]\nType=oneshot\nWatchdogSec=0\nRestart=no\n"
-                  f"ExecStart=\nExecStart=/usr/bin/python3 /run/connect-probe.py 127.0.0.1 {outside}\n")
-    if drop_in:
-        machine.sh(f"cp /run/clemap-src/systemd/{drop_in} /run/systemd/system/{name}.service.d/")
-    machine.sh(f"systemctl daemon-reload && systemctl start {name}", timeout=30)
-    journal = machine.journal(name)
+    journal = probe_unit(machine, name, CONNECT, args=f"127.0.0.1 {outside}", drop_in=drop_in)
     lines = journal.splitlines()
     assert all(line in lines for line in ["127.0.0.1 tcp connected", "127.0.0.1 udp sent", *expected]), journal
 

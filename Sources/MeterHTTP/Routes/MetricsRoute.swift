@@ -33,6 +33,6 @@ extension MeterAPI {
         }
         return MeterMetrics.Scrape(reading: hub.latest, temperature: hub.latestTemperature, counters: hub.counters.current, lifetime: lifetime,
                                    exportBacklog: exporterEnabled ? hub.health.exportBacklog : nil, skills: skills,
-                                   now: wall, uptime: max(0, wall - hub.started))
+                                   now: wall, uptime: uptime)
     }
 }

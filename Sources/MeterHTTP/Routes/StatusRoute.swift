@@ -37,8 +37,8 @@ extension MeterAPI {
         let backlog = exporterEnabled ? hub.health.exportBacklog : nil
         let conditions = ServiceHealth.Condition.allCases.filter(hub.health.current.contains).map(\.rawValue)
         let answer = StatusAnswer(
-            version: version, time: Int64(wall.rounded(.down)), started: Int64(hub.started.rounded(.down)),
-            uptime_s: max(0, ((wall - hub.started) * 1000).rounded() / 1000),
+            version: version, time: Int64(wall.rounded(.down)), started: Int64((wall - uptime).rounded(.down)),
+            uptime_s: (uptime * 1000).rounded() / 1000,
             health: hub.health.summary, conditions: conditions,
             chip: .init(snapshots: counters.snapshots, snapshot_failures: counters.snapshotFailures, crc_errors: counters.spiCRCErrors,
                         reinitialisations: counters.chipReinitialisations, last_reading: Nullable(finite: latest?.time),

@@ -18,7 +18,7 @@ import Synchronization
 /// - Now: ``latest``, ``latestRow``, ``health``
 /// - Streams: ``readings``, ``rows``
 /// - The features' tables: ``store``
-/// - Totals since start: ``counters``, ``started``
+/// - Totals since start: ``counters``, ``startedMonotonic``
 public final class LiveHub: Sendable {
     /// What is wrong right now (LED, status).
     public let health: ServiceHealth
@@ -30,15 +30,16 @@ public final class LiveHub: Sendable {
     public let store = SharedStore()
     /// Totals since start: snapshots, SPI CRC errors, rows written, storage faults.
     public let counters = ServiceCounters()
-    /// When the hub was made (the service's start), Unix seconds on the wall clock.
-    public let started: Double
+    /// When the hub was made (the service's start), on the meter clock's monotonic scale: uptime is measured from it,
+    /// so a clock synchronised after boot (a Pi has no RTC) does not make it jump.
+    public let startedMonotonic: Double
 
     private struct Latest { var reading: Reading?; var row: MinuteRow?; var temperature: Double? }
     private let latestValues = Mutex(Latest())
 
-    public init(health: ServiceHealth = ServiceHealth(), started: Double = 0, logger: Logger) {
+    public init(health: ServiceHealth = ServiceHealth(), startedMonotonic: Double = 0, logger: Logger) {
         self.health = health
-        self.started = started
+        self.startedMonotonic = startedMonotonic
         readings = Broadcast("readings", logger: logger)
         rows = Broadcast("rows", logger: logger)
     }
