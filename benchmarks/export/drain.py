@@ -34,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration" / "process"))
 
+from httpservice import set_keys  # noqa: E402
 from s3server import MotoServer, Relay, cloud_config  # noqa: E402  (imports pytest, moto and boto3 lazily)
 
 HOUR = 3600
@@ -260,7 +261,9 @@ def main() -> None:
     args = parser.parse_args()
     binary, out = Path(args.bin), Path(args.out)
     scenario = ROOT / "scenarios" / "home-day.json"
-    base_config = ROOT / "calibration" / "config.ini"
+    # The exporter's cost alone: the HTTP API (on by default since issue 11) is off in every run here.
+    base_config = out / "base.ini"
+    base_config.write_text(set_keys((ROOT / "calibration" / "config.ini").read_text(), "HTTP", {"enabled": "false"}))
     hours_wanted = args.days * 24
     began = time.monotonic()
 

@@ -13,27 +13,15 @@
 #              BENCH_DAYS (7; fewer only to smoke-test the script).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$PWD
-SCRATCH=${BENCH_SCRATCH:-.build-bench}
-OUT=$(mktemp -d /tmp/clemap-bench-export.XXXXXX)
-cleanup() { if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "work folder kept: $OUT" >&2; else rm -rf "$OUT"; fi; }
-trap cleanup EXIT
-say() { printf '[bench-export] %s\n' "$*" >&2; }
-export PATH="/opt/swift/usr/bin:$PATH"
+NAME=bench-export
+source benchmarks/lib/release.sh
 
 python3 -c 'import moto.server, boto3, pytest' >/dev/null 2>&1 || {
     say "installing moto's server, boto3 and pytest (pip)"
     python3 -m pip install -q 'moto[server]' boto3 pytest >&2 || { say "ERROR: pip install 'moto[server]' boto3 pytest failed"; exit 1; }
 }
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    say "building the release binary in $SCRATCH"
-    swift build -c release --scratch-path "$SCRATCH" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; exit 1; }
-else
-    say "BENCH_SKIP_BUILD=1: measuring the binary already in $SCRATCH, not rebuilt from this tree"
-fi
-BIN=$ROOT/$SCRATCH/release/clemap-edge
-[[ -x "$BIN" ]] || { say "ERROR: no binary at $BIN"; exit 1; }
+build_release
 
 python3 benchmarks/export/drain.py --bin "$BIN" --out "$OUT" \
     --week-speed "${BENCH_WEEK_SPEED:-4000}" --drain-speed "${BENCH_DRAIN_SPEED:-60}" \

@@ -10,25 +10,13 @@
 #              BENCH_SCRATCH (.build-bench), BENCH_SKIP_BUILD=1, BENCH_KEEP=1 (keep the work folder: configs, logs, databases).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-ROOT=$PWD
-SCRATCH=${BENCH_SCRATCH:-.build-bench}
-OUT=$(mktemp -d /tmp/clemap-bench-http.XXXXXX)
-cleanup() { if [[ "${BENCH_KEEP:-0}" == 1 ]]; then echo "work folder kept: $OUT" >&2; else rm -rf "$OUT"; fi; }
-trap cleanup EXIT
-say() { printf '[bench-http] %s\n' "$*" >&2; }
-export PATH="/opt/swift/usr/bin:$PATH"
+NAME=bench-http
+source benchmarks/lib/release.sh
 
 command -v wrk >/dev/null || { say "ERROR: wrk not found (apt-get install wrk; make test-process installs it)"; exit 1; }
 python3 -c 'import pytest' >/dev/null 2>&1 || python3 -m pip install -q pytest >&2
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    say "building the release binary in $SCRATCH"
-    swift build -c release --scratch-path "$SCRATCH" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log" >&2; exit 1; }
-else
-    say "BENCH_SKIP_BUILD=1: measuring the binary already in $SCRATCH, not rebuilt from this tree"
-fi
-BIN=$ROOT/$SCRATCH/release/clemap-edge
-[[ -x "$BIN" ]] || { say "ERROR: no binary at $BIN"; exit 1; }
+build_release
 
 python3 benchmarks/http/load.py --bin "$BIN" --out "$OUT" --seconds "${BENCH_HTTP_SECONDS:-10}" \
     --threads "${BENCH_HTTP_THREADS:-2}" --connections "${BENCH_HTTP_CONNECTIONS:-16}"
