@@ -34,9 +34,14 @@ fi
 BIN=$ROOT/$SCRATCH/release/clemap-edge
 [[ -x "$BIN" ]] || { say "ERROR: no binary at $BIN"; exit 1; }
 
-sed 's/^enabled = true$/enabled = false/' calibration/config.ini >"$OUT/off.ini"
-grep -q '^enabled = false$' "$OUT/off.ini" || { say "ERROR: could not switch the forecaster off in a copy of calibration/config.ini"; exit 1; }
-cp calibration/config.ini "$OUT/on.ini"
+# `enabled = …` of one section of a config file; the HTTP API is off in both runs (the forecaster's cost alone).
+set_enabled() {  # set_enabled SECTION true|false < in > out
+    awk -v section="[$1]" -v value="$2" '/^\[/ { current = $0 } current == section && /^enabled = / { $0 = "enabled = " value } { print }'
+}
+set_enabled HTTP false <calibration/config.ini >"$OUT/on.ini"
+set_enabled FORECAST false <"$OUT/on.ini" >"$OUT/off.ini"
+awk '/^\[/ { c = $0 } c == "[FORECAST]" && /^enabled = false$/ { found = 1 } END { exit !found }' "$OUT/off.ini" \
+    || { say "ERROR: could not switch the forecaster off in a copy of calibration/config.ini"; exit 1; }
 
 seed() {  # seed DB: the schema (through the CLI), then 30 days of minutes ending at the current minute
     "$BIN" forecast status --config "$OUT/on.ini" --db "$1" >/dev/null 2>&1
