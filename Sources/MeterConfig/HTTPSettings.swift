@@ -4,7 +4,7 @@
 ///
 /// On by default, on loopback only, where reading needs no token. Anything that changes the meter (the outputs)
 /// needs `token`; so does every request when `bind` is not a loopback address, which is refused without one.
-public struct HTTPSettings: Sendable, Hashable {
+public struct HTTPSettings: Sendable, Hashable, CustomStringConvertible, CustomReflectable {
     /// `enabled`: `true` or `false`, default `true`.
     public var enabled: Bool
     /// `bind`: an IP address to listen on, default `127.0.0.1`; `0.0.0.0` or `::` for every interface (needs `token`).
@@ -53,4 +53,12 @@ public struct HTTPSettings: Sendable, Hashable {
         return "http: on, http://\(bind.contains(":") ? "[\(bind)]" : bind):\(port)/ (\(isLoopback ? "loopback only" : "reachable from the network")), "
             + (token == nil ? "no token: reads only" : "token set: \(isLoopback ? "changes" : "every request") need it")
     }
+
+    /// The settings with the token shown only as `set`: what `"\(settings)"` and `dump` print (a service's log line
+    /// names the service by its description).
+    public var description: String {
+        "HTTPSettings(enabled: \(enabled), bind: \(bind), port: \(port), token: \(token == nil ? "none" : "set"))"
+    }
+
+    public var customMirror: Mirror { Mirror(self, children: ["settings": description]) }
 }

@@ -58,3 +58,8 @@ public struct HTTPService: Service {
         }
     }
 }
+
+extension HTTPService: CustomStringConvertible {
+    /// ServiceLifecycle names services in its log by their description; a struct's default would print every field.
+    public var description: String { "MeterHTTP.HTTPService" }
+}

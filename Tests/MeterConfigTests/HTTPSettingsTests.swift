@@ -35,6 +35,11 @@ import Testing
         let summary = try configuration(["bind = 0.0.0.0", "token = \(token)"]).summary().joined(separator: "\n")
         #expect(summary.contains("http: on, http://0.0.0.0:4000/ (reachable from the network), token set: every request need it"))
         #expect(!summary.contains(token))
+        // Printed or dumped, the settings show whether a token is set, never the token.
+        let settings = try configuration(["bind = 0.0.0.0", "token = \(token)"]).http
+        var dumped = ""
+        dump(settings, to: &dumped)
+        #expect("\(settings)".contains("token: set") && !"\(settings)".contains(token) && !dumped.contains(token), "\(dumped)")
     }
 
     @Test func loopbackIsTheWhole127NetworkAndIPv6Loopback() {

@@ -674,6 +674,8 @@ def test_outputs_need_the_token_and_switch(start_service, workdir, config_ini):
     assert_error(api.post("/api/v1/outputs/a", b'{"on": true, "pad": "' + b"x" * 2000 + b'"}', token=TOKEN), 413,
                  what="POST with a 2 kB body")
     assert api.json("/api/v1/status")["outputs"] == {"a": False, "b": True}, "a rejected POST changes nothing"
+    # The debug log (ServiceLifecycle names every service, the settings print) never shows the token.
+    assert TOKEN not in api.service.stderr_text, "the token appears in the service's log"
 
 
 def test_outputs_without_a_configured_token_are_403(start_service, workdir, config_ini):
