@@ -247,3 +247,18 @@ func within(_ actual: Double?, _ expected: Double, percent: Double) -> Bool {
 
 /// The shipped config, relative to the repository root (the default working directory of ``runCLI``).
 let shippedConfig = "calibration/config.ini"
+
+struct ConfigWithoutHTTPError: Error, CustomStringConvertible {
+    var description: String { "calibration/config.ini has no [HTTP] section with an `enabled = true` line" }
+}
+
+/// The shipped config.ini's text with `[HTTP] enabled = false`: tests that run the service side by side must not all
+/// start the API on port 4000 (the API is tested as a process, integration/process/test_http_*.py).
+func shippedConfigWithoutHTTP() throws -> String {
+    let text = try String(contentsOfFile: Fixtures.repositoryRoot + "/" + shippedConfig, encoding: .utf8)
+    guard let section = text.range(of: "\n[HTTP]\n"),
+          let line = text.range(of: "\nenabled = true\n", range: section.upperBound..<text.endIndex) else {
+        throw ConfigWithoutHTTPError()
+    }
+    return text.replacingCharacters(in: line, with: "\nenabled = false\n")
+}

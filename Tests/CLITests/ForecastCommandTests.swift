@@ -50,7 +50,8 @@ struct ForecastCommandTests {
         let dir = try TempDir()
         defer { dir.remove() }
         let db = dir.path + "/meter.db"
-        let run = try await runCLI(["run", "--simulate", "--config", "calibration/config.ini", "--scenario", "scenarios/home-day.json",
+        let config = try dir.write("config.ini", try shippedConfigWithoutHTTP())
+        let run = try await runCLI(["run", "--simulate", "--config", config, "--scenario", "scenarios/home-day.json",
                                     "--sim-speed", "1000", "--sim-duration", "3600", "--db", db])
         expectExit(run, 0)
         let predict = try await runCLI(["forecast", "predict", "--config", "calibration/config.ini", "--db", db, "--json"])
@@ -75,7 +76,7 @@ struct ForecastCommandTests {
     func statusShowsTheModelInUseAndTheLastRefusal() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let shipped = try String(contentsOfFile: Fixtures.repositoryRoot + "/calibration/config.ini", encoding: .utf8)
+        let shipped = try shippedConfigWithoutHTTP()
         func simulate(model: String) async throws -> (config: String, db: String) {
             let name = (model as NSString).lastPathComponent
             let config = dir.path + "/\(name).ini", db = dir.path + "/\(name).db"
