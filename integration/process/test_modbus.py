@@ -419,6 +419,24 @@ def test_50_clients_and_stalled_half_frames_while_sampling_in_real_time(start_se
     gaps = [b - a for a, b in zip(live_times, live_times[1:])]
     assert gaps and all(0.5 < g < 1.5 for g in gaps), f"readings during the load were not a second apart: {gaps}"
 
+    # SIGTERM with 10 clients still reading: a clean stop (exit 0) that closes their connections and the port.
+    stop.clear()
+    results.clear()
+    readers = [threading.Thread(target=worker, args=(n,)) for n in range(10)]
+    for t in readers:
+        t.start()
+    time.sleep(1)
+    stopped_at = time.monotonic()
+    api.service.terminate()
+    assert api.service.wait(timeout=25) == 0, api.service.describe()
+    stop.set()
+    for t in readers:
+        t.join(15)
+    print(f"SIGTERM with 10 clients reading: exit 0 after {time.monotonic() - stopped_at:.2f} s")
+    assert "Modbus TCP stopped" in api.service.stderr_text, api.service.describe()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
 
 def test_a_client_holding_every_connection_keeps_the_others_out_only_until_the_idle_timeout(start_service, workdir, config_ini):
     api, port = start_modbus(start_service, workdir, config_ini, speed=1, modbus={"max_clients": "8", "idle_timeout_sec": "2"},
