@@ -489,3 +489,17 @@ def test_the_readme_documents_exactly_this_map():
     documented = {int(a) for a in re.findall(r"^\| (\d{5}) \|", section, re.M)}
     served = set(CLEMAP) | set(NOT_MEASURED) | set(EXTRA_FLOAT32) | {TIME_REGISTER} | set(ENERGY) | set(OUTPUTS)
     assert documented == served, f"README only: {sorted(documented - served)}, map only: {sorted(served - documented)}"
+
+
+def test_a_taken_port_is_logged_naming_the_key_and_metering_goes_on(start_service, workdir, config_ini):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        taken = holder.getsockname()[1]
+        api = start_http(start_service, workdir, config_ini, scenario_name="unbalanced-neutral",
+                         settings={"MODBUS": {"enabled": "true", "port": str(taken)}})
+        api.service.wait_for(r"Modbus TCP cannot listen", 20, "the error about the taken port")
+        line = next(l.text for l in api.service.lines if "Modbus TCP cannot listen" in l.text)
+        assert f"[MODBUS] port {taken}" in line and "another process holds the port" in line, line
+        api.service.wait_for_rows(2, timeout=60)  # metering and storage go on
+        assert api.service.alive()
