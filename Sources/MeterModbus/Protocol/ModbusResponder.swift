@@ -59,7 +59,7 @@ public struct ModbusResponder: Sendable {
     }
 
     /// Whether a request addressed to `unit` is for this server: `unit_id`, 0 or 255 (the Modbus TCP
-    /// implementation guide's "not used" value; Home Assistant's default is 0).
+    /// implementation guide's "not used" value; 0 was Home Assistant's and pymodbus's default before pymodbus 3.7).
     public func accepts(unit: UInt8) -> Bool {
         unit == 0 || unit == 0xFF || Int(unit) == settings.unitID
     }
