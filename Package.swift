@@ -139,12 +139,24 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml"), .embedInCode("Dashboard/dashboard.html")],
             swiftSettings: swiftSettings
         ),
+        // The system libmodbus (Debian libmodbus-dev), confined to MeterModbus.
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
+        // Modbus TCP: CLEMAP's register map served from the live hub by libmodbus, a thread per connection.
+        .target(
+            name: "MeterModbus",
+            dependencies: [
+                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "CModbus",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The one place that builds the service from a configuration: `run` and the tests call it.
         .target(
             name: "MeterApp",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP",
+                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP", "MeterModbus",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,6 +232,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeterModbusTests",
+            dependencies: ["MeterModbus", "MeterConfig", "MeterReadings", "MeterServices", "MeterClock", "ADE9000",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MeterHTTPTests",
             dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000",

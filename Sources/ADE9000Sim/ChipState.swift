@@ -189,6 +189,10 @@ struct ChipState {
         }
         switch address {
         case Register.COM_PERIOD.address: return period()
+        case Register.ISUMRMS.address:
+            guard isRunning else { return 0 }
+            let noise = scenario.noiseLSB ?? 2, value = currentModel().isumrms
+            return UInt32(clamping: Int64(max(0, noise > 0 ? value + Double.random(in: -noise...noise, using: &random) : value).rounded()))
         case Register.VERSION2.address: return isRunning ? 0x0C : 0
         case Register.ANGL_VA_VB.address: return voltageAngle(from: 0, to: 1)
         case Register.ANGL_VB_VC.address: return voltageAngle(from: 1, to: 2)

@@ -22,6 +22,11 @@ struct Model {
     }
 
     let phases: [PhaseValues]
+    /// ISUMRMS: the RMS of AI_PCF + BI_PCF + CI_PCF (CONFIG0.ISUM_CFG 00 or 11; the board has no neutral CT, so
+    /// NI_PCF is 0 and 01/10 give the same). The samples add instantaneously, so the RMS of the sum is the magnitude
+    /// of the phasor sum of the three currents, each as the channel carries it (after xIGAIN and the phase
+    /// compensation, before the RMS offsets, which act on xIRMS only), then ISUMRMSOS as xIRMSOS acts on xIRMS.
+    let isumrms: Double
 
     init(state: ChipState, phases loads: [Scenario.PhaseLoad]? = nil) {
         let scenario = state.scenario, board = state.frontEnd
@@ -32,6 +37,7 @@ struct Model {
         let unity = ChipState.unity, fullScale = ChipState.rmsFullScale
         func reg(_ register: Register) -> Double { Double(Int32(bitPattern: state.value(register))) }
 
+        var sumRe = 0.0, sumIm = 0.0
         phases = Phase.allCases.map { p in
             let i = p.rawValue, load = loads[i]
             // ADC input in rms volts; the ADC clips at ±1 V peak (0.7071 V rms).
@@ -57,12 +63,16 @@ struct Model {
             var angle = measuredDeg.truncatingRemainder(dividingBy: 360)
             if angle < 0 { angle += 360 }
             let voltageLag = load.voltageAngleDeg ?? Double(i) * 120
+            let currentAngle = (voltageLag + measuredDeg) * .pi / 180
+            sumRe += irms0 * cos(currentAngle)
+            sumIm -= irms0 * sin(currentAngle)
             return PhaseValues(
                 irms: irms, vrms: vrms,
                 wattCode: Int64(watt.rounded()), varCode: Int64(reactive.rounded()), vaCode: Int64(apparent.rounded()),
                 pfCode: UInt32(bitPattern: Int32(pf)),
                 angleCount: UInt32((angle / 360 * 1_024_000 / f).rounded()) & 0xFFFF,
-                currentAngleRad: (voltageLag + measuredDeg) * .pi / 180, voltageAngleRad: voltageLag * .pi / 180)
+                currentAngleRad: currentAngle, voltageAngleRad: voltageLag * .pi / 180)
         }
+        isumrms = (max(0, sumRe * sumRe + sumIm * sumIm + 32_768 * reg(.ISUMRMSOS))).squareRoot()
     }
 }

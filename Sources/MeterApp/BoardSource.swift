@@ -5,6 +5,7 @@ public import MeterClock
 public import MeterGPIO
 import MeterHTTP
 import MeterHAL
+import MeterModbus
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,5 +56,14 @@ public enum BoardSource {
             set: { output, on in try board.setOutput(channel(output), on: on) },
             state: { output in fitted(output) ? (try? board.storedOutputs())?[channel(output)] : nil },
             fitted: fitted)
+    }
+
+    /// The same outputs for Modbus (holding registers 20100 and 20101): index 0 is A, 1 is B.
+    static func modbusOutputs(_ board: BoardIO, pins: GPIOPins) -> ModbusOutputs {
+        let outputs = outputs(board, pins: pins)
+        @Sendable func output(_ index: Int) -> MeterAPI.Output { index == 0 ? .a : .b }
+        return ModbusOutputs(set: { index, on in try outputs.set(output(index), on) },
+                             state: { index in outputs.state(output(index)) },
+                             fitted: { index in (0...1).contains(index) && outputs.fitted(output(index)) })
     }
 }

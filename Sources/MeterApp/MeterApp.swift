@@ -9,6 +9,7 @@ public import MeterClock
 public import MeterConfig
 import MeterGPIO
 import MeterHTTP
+import MeterModbus
 public import MeterReadings
 public import MeterServices
 public import MeterStore
@@ -169,6 +170,11 @@ public struct MeterApp: Sendable {
                                calendar: ForecastCalendar(zoneIdentifier: configuration.timezone ?? "UTC"), forecast: forecastSettings,
                                exporterEnabled: configuration.cloud.enabled, outputs: board.map { BoardSource.outputs($0, pins: configuration.gpio) })
             services.append(.init(service: HTTPService(api: api, logger: logger)))
+        }
+        if configuration.modbus.enabled {
+            services.append(.init(service: ModbusService(settings: configuration.modbus, hub: hub, clock: clock,
+                                                         outputs: board.map { BoardSource.modbusOutputs($0, pins: configuration.gpio) },
+                                                         logger: logger)))
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {

@@ -106,6 +106,8 @@ public struct MeterConfiguration: Sendable, Hashable {
     public var cloud: CloudSettings
     /// `[HTTP]`: the local API, metrics and dashboard.
     public var http: HTTPSettings
+    /// `[MODBUS]`: the Modbus TCP server (CLEMAP's register map).
+    public var modbus: ModbusSettings
 
     /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
     public var logLevel: Logger.Level
@@ -223,6 +225,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         self.forecast = forecast
         cloud = r.cloud(device: hwSerial)
         http = r.http()
+        modbus = r.modbus()
 
         r.markKnown(info, "sensor_status")
         r.markKnown(Section.networking, "wifi_country")
@@ -300,6 +303,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         out.append(cloud.summary + (cloud.enabled && !cloud.modelPrefix.isEmpty && !forecast.enabled
                                     ? " (model updates wait for [FORECAST] enabled = true)" : ""))
         out.append(http.summary)
+        out.append(modbus.summary)
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
@@ -323,6 +327,7 @@ private enum Section {
     static let forecast = "FORECAST"
     static let cloud = "CLOUD"
     static let http = "HTTP"
+    static let modbus = "MODBUS"
 }
 
 // MARK: - Formatting (no Foundation)
@@ -610,6 +615,31 @@ private struct ConfigReader {
                      "set [HTTP] token (e.g. token = <output of `openssl rand -hex 16`>), or bind = 127.0.0.1")
         }
         return http
+    }
+
+    /// `[MODBUS]`: read whether or not it is enabled (a typo is found before it is switched on). A non-loopback bind is
+    /// allowed: Modbus TCP has no authentication, which the summary and the start log say.
+    mutating func modbus() -> ModbusSettings {
+        let m = Section.modbus
+        var modbus = ModbusSettings(enabled: bool(m, "enabled") ?? false)
+        if let e = entry(m, "bind", required: false, example: "127.0.0.1"), !e.value.isEmpty {
+            if HTTPSettings.isIPv4(e.value) || HTTPSettings.isIPv6(e.value) || e.value.lowercased() == "localhost" { modbus.bind = e.value } else {
+                fail(.badValue, e, allowed: "an IP address", "'\(e.value)' is not an IP address",
+                     "write the address to listen on: 127.0.0.1 (this machine only), or 0.0.0.0 / :: (every interface; Modbus has no authentication)")
+            }
+        }
+        modbus.port = Int(integer(m, "port", required: false, range: 1...65_535, example: "5020") ?? 5020)
+        modbus.unitID = Int(integer(m, "unit_id", required: false, range: 1...247, example: "1") ?? 1)
+        if let e = entry(m, "word_order", required: false, example: "big-endian"), !e.value.isEmpty {
+            if let order = ModbusSettings.WordOrder.spellings[e.value.lowercased()] { modbus.wordOrder = order } else {
+                fail(.badValue, e, allowed: "big-endian, little-endian", "'\(e.value)' is not a word order",
+                     "write word_order = big-endian (most significant register first, CLEMAP's) or word_order = little-endian (word-swapped)")
+            }
+        }
+        modbus.maxClients = Int(integer(m, "max_clients", required: false, range: 1...1024, example: "64") ?? 64)
+        modbus.idleTimeoutSeconds = Int(integer(m, "idle_timeout_sec", required: false, range: 1...3600, example: "60") ?? 60)
+        modbus.outputsWritable = bool(m, "outputs_writable") ?? false
+        return modbus
     }
 
     mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {

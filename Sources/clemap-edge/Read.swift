@@ -13,8 +13,9 @@ extension CLEMAPEdge {
             abstract: "Read V, I, P, Q, S, PF, frequency and energy from the meter.",
             discussion: """
                 JSON keys are the meter_data column names: time (Unix s), freq (Hz), lN_v (V), lN_i (A), lN_p (W), \
-                lN_q (var), lN_s (VA), lN_pf, lN_wh (Wh), lN_varh (varh), lN_vah (VAh) counted since the command \
-                started, and temp_c (°C) of the metering chip.
+                lN_q (var), lN_s (VA), lN_pf, n_i (A, the neutral current: the vector sum of the phase currents, \
+                the chip's ISUMRMS), lN_wh (Wh), lN_varh (varh), lN_vah (VAh) counted since the command started, \
+                and temp_c (°C) of the metering chip.
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -10,6 +10,7 @@ enum ReadingTable {
     static func render(_ reading: Reading) -> String {
         var lines: [String] = []
         var header = "\(utc(reading.time))  freq \(DecimalText.fixed(reading.freq, 3)) Hz"
+        if let n = reading.neutralCurrent { header += "  neutral \(DecimalText.fixed(n, 3)) A" }
         if let t = reading.temperature { header += "  chip \(DecimalText.fixed(t, 1)) °C" }
         lines.append(header)
         var columns = ["", "V", "A", "W", "var", "VA", "PF"]

@@ -72,6 +72,24 @@ import Testing
         #expect(abs(LinePeriod.frequency(snapshot.comPeriod) - 50) < 0.001)
     }
 
+    /// ISUMRMS has no burst alias: it is one more register read (2 frames: data, CRC_SPI) in the snapshot's one
+    /// transfer. The codes: the phasor sum of the three currents on the xIRMS scale (DS: the RMS of AI_PCF + BI_PCF + CI_PCF).
+    @Test(arguments: [true, false])
+    func theNeutralCurrentIsReadInTheSameTransfer(burst: Bool) async throws {
+        // 20 A on L1, 10 A on L2, none on L3, all resistive: |20∠0° + 10∠−120°| = √(20² + 10² − 20·10) = √300 A.
+        let scenario = Scenario(phases: [.init(voltageV: 230, currentA: 20), .init(voltageV: 230, currentA: 10), .init(voltageV: 230, currentA: 0)])
+        let (_, _, driver) = makeRig(scenario, burst: burst)
+        try await driver.initialize()
+        let before = await driver.statistics
+        let snapshot = try await driver.snapshot(includeEnergy: true, includeTemperature: false)
+        let after = await driver.statistics
+        let isumrms = try #require(snapshot.isumrms)
+        #expect(relativeError(Double(isumrms), 300.0.squareRoot() / ampsPerLSB) < 2e-3, "ISUMRMS \(isumrms)")
+        #expect(after.transfers - before.transfers == 1)
+        // STATUS1, RUN, COM_PERIOD, ISUMRMS, 9 energy registers: 13 single reads; plus the burst (or 18 more singles).
+        #expect(after.transactions - before.transactions == (burst ? 13 * 2 + 2 : 13 + 18))
+    }
+
     @Test func energyAccumulatesAtTheDSPRate() async throws {
         let (clock, _, driver) = makeRig(.balanced(voltage: 230, current: 10, angle: 0))
         try await driver.initialize()

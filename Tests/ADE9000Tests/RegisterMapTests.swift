@@ -28,7 +28,7 @@ import Testing
         ("AIGAIN", UInt16(0x000), UInt32(0)), ("APHCAL0", 0x006, 0), ("AVGAIN", 0x00B, 0), ("AIRMSOS", 0x00C, 0),
         ("AVRMSOS", 0x00D, 0), ("APGAIN", 0x00E, 0), ("AWATTOS", 0x00F, 0), ("AVAROS", 0x010, 0),
         ("BIGAIN", 0x020, 0), ("CIGAIN", 0x040, 0), ("BPHCAL0", 0x026, 0), ("CVGAIN", 0x04B, 0), ("CVAROS", 0x050, 0),
-        ("CONFIG0", 0x060, 0), ("DICOEFF", 0x072, 0),
+        ("CONFIG0", 0x060, 0), ("ISUMRMSOS", 0x06C, 0), ("DICOEFF", 0x072, 0), ("ISUMRMS", 0x269, 0),
         ("AIRMS", 0x20C, 0), ("AVRMS", 0x20D, 0), ("AWATT", 0x210, 0), ("AVAR", 0x211, 0), ("AVA", 0x212, 0),
         ("APF", 0x216, 0), ("BIRMS", 0x22C, 0), ("CIRMS", 0x24C, 0), ("CPF", 0x256, 0), ("VERSION2", 0x26A, 0),
         ("AWATTHR_LO", 0x2E6, 0), ("AWATTHR_HI", 0x2E7, 0), ("AVARHR_HI", 0x2F1, 0), ("AVAHR_HI", 0x2FB, 0),
@@ -64,5 +64,7 @@ import Testing
         #expect(AccumulationMode(lineFrequency: .hz60).rawValue == 0x0100)
         #expect(VoltageLevel.register(headroom: 2) == 0x0022_EA28)
         #expect(Config1.BURST_EN.rawValue == 0x0800)
+        // CONFIG0.ISUM_CFG [1:0]: 00 sums AI_PCF + BI_PCF + CI_PCF (the neutral current), 01 adds NI_PCF, 10 subtracts it.
+        #expect(CurrentSum.phases.config0 == 0x0000 && CurrentSum.phasesPlusNeutral.config0 == 0x0001 && CurrentSum.phasesMinusNeutral.config0 == 0x0002)
     }
 }

@@ -137,11 +137,45 @@ import Glibc
         #expect(close(reading[.a].p, 2300, within: 0.002))
     }
 
+    /// The neutral current of a four-wire wye load is the phasor sum of the phase currents (Kirchhoff at the star
+    /// point). Expected from the scenario's currents and angles, never from the simulator.
+    @Test(arguments: [
+        // (L1, L2, L3) as (A rms, degrees the current lags its own voltage); voltages at 0°, 120°, 240°.
+        [(10.0, 0.0), (10.0, 0.0), (10.0, 0.0)],      // balanced: ~0 A
+        [(10.0, 0.0), (0.0, 0.0), (0.0, 0.0)],        // one phase only: the neutral carries it all
+        [(16.0, 0.0), (8.0, 30.0), (2.0, -20.0)],     // unbalanced magnitudes and angles
+        [(12.0, 0.0), (12.0, 60.0), (12.0, 0.0)],     // equal magnitudes, one angle differs: not 0
+        [(5.0, 180.0), (9.0, 10.0), (20.0, 35.0)],    // L1 feeding the grid (PV)
+    ])
+    func neutralCurrentIsTheVectorSumOfThePhaseCurrents(_ loads: [(Double, Double)]) async throws {
+        let scenario = Scenario(phases: loads.map { Scenario.PhaseLoad(voltageV: 230, currentA: $0.0, angleDeg: $0.1) })
+        let (_, _, meter) = try await Self.makeMeter(scenario)
+        let reading = try await meter.reading()
+        var re = 0.0, im = 0.0
+        for (index, load) in loads.enumerated() {
+            // Phase N's voltage lags L1's by 120°·N; its current lags its voltage by the load's angle.
+            let angle = (Double(index) * 120 + load.1) * .pi / 180
+            re += load.0 * cos(angle)
+            im -= load.0 * sin(angle)
+        }
+        let expected = (re * re + im * im).squareRoot()
+        let neutral = try #require(reading.neutralCurrent)
+        // 0.2 % of the largest phase current: the calibration residuals of three channels plus RMS noise.
+        let largest = loads.map(\.0).max() ?? 0
+        #expect(abs(neutral - expected) <= 0.002 * largest + 0.001, "n_i \(neutral) A, vector sum \(expected) A")
+        // Not the arithmetic sum, except when only one phase carries current.
+        if loads.filter({ $0.0 > 0 }).count > 1 {
+            #expect(abs(neutral - loads.map(\.0).reduce(0, +)) > 1)
+        }
+    }
+
     @Test func jsonUsesTheMeterDataVocabulary() async throws {
         let (_, _, meter) = try await Self.makeMeter(.balanced())
         let reading = try await meter.reading(includeEnergy: false, includeTemperature: false)
         let names = reading.fields.map(\.name)
-        #expect(names == ["time", "freq"] + ["l1", "l2", "l3"].flatMap { l in ["v", "i", "p", "q", "s", "pf"].map { "\(l)_\($0)" } })
+        let perPhase: [String] = ["l1", "l2", "l3"].flatMap { l in ["v", "i", "p", "q", "s", "pf"].map { "\(l)_\($0)" } }
+        let expected: [String] = ["time", "freq"] + perPhase + ["n_i"]
+        #expect(names == expected)
         // Encodable under the same names, rounded to the meter's resolution, NaN as null.
         let json = String(decoding: try JSONEncoder().encode(reading), as: UTF8.self)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])

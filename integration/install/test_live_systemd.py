@@ -325,3 +325,34 @@ def test_an_api_bound_to_the_network_answers_other_hosts_only_with_the_network_d
             assert (status, kind) == ("failed", "timed out"), (status, kind, body)
     finally:
         machine.sh(f"rm -f {NETWORK_DROPIN} && systemctl daemon-reload && systemctl stop clemap-edge")
+
+
+MODBUS_READ = """import socket, struct, sys
+# Function 3, 19000 x 2 (V L1-N as float32), unit 1, by hand: the system python has no Modbus library.
+with socket.create_connection(("127.0.0.1", 5020), timeout=3) as s:
+    s.sendall(struct.pack(">HHHBBHH", 1, 0, 6, 1, 3, 19000, 2))
+    answer = s.recv(64)
+print(answer.hex(), struct.unpack(">f", answer[9:13])[0] if len(answer) == 13 else "")
+"""
+
+
+def test_modbus_answers_on_loopback_inside_the_sandbox(machine):
+    """[MODBUS] enabled (127.0.0.1:5020): libmodbus binds and a thread per connection serves under the unit's seccomp
+    filter and IP filter, and V L1-N comes back as float32."""
+    machine.sh("sed -e '/^\\[MODBUS\\]/,/^\\[/ s/^enabled = false$/enabled = true/' "
+               "/etc/clemap-edge/config.ini > /run/clemap-modbus.ini")
+    assert "enabled = true" in machine.sh("sed -n '/^\\[MODBUS\\]/,/^\\[/p' /run/clemap-modbus.ini").stdout
+    machine.write("/run/modbus-read.py", MODBUS_READ)
+    try:
+        configure(machine, "ExecStart=\nExecStart=" + SIMULATE.replace("/etc/clemap-edge/config.ini", "/run/clemap-modbus.ini") + "\n")
+        machine.sh("systemctl restart clemap-edge")
+        assert "127.0.0.1:5020" in machine.sh("ss -Hltn 'sport = :5020'").stdout.split()
+
+        def read() -> list[str] | None:
+            words = machine.sh("/usr/bin/python3 /run/modbus-read.py", check=False, timeout=15).stdout.split()
+            return words if len(words) == 2 and words[0].startswith("00010000000701030") else None
+        answer = wait_until(read, 20, "a Modbus answer with V L1-N")
+        assert 200 < float(answer[1]) < 260, answer
+        assert "Modbus TCP listening" in machine.journal("clemap-edge")
+    finally:
+        machine.sh("systemctl stop clemap-edge")

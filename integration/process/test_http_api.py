@@ -214,7 +214,8 @@ def test_live_has_the_keys_of_read_json_and_plausible_values(start_service, work
         f"only in read {sorted(set(reference) - set(live))}")
 
     problems = []
-    for key in ("freq", *(f"{p}_{x}" for p in PHASE for x in ("v", "i", "p", "q", "s", "pf"))):
+    assert "n_i" in live and "n_i" in reference, "the neutral current (n_i) is missing from live or read --json"
+    for key in ("freq", "n_i", *(f"{p}_{x}" for p in PHASE for x in ("v", "i", "p", "q", "s", "pf"))):
         got, want = live[key], reference[key]
         if not (isinstance(got, (int, float)) and abs(got - want) <= 0.01 * max(abs(want), 1)):
             problems.append(f"{key}: live {got!r}, read --json {want!r}")

@@ -165,13 +165,14 @@ public actor ADE9000Driver {
     // MARK: - Snapshots
 
     /// Reads the measurement registers: one burst for V, I, P, Q, S, PF of all phases, plus COM_PERIOD,
-    /// STATUS1 and RUN, and optionally the energy registers and the die temperature.
+    /// ISUMRMS (the neutral current: it has no burst alias, so it costs one more register read in the same
+    /// transfer), STATUS1 and RUN, and optionally the energy registers and the die temperature.
     ///
     /// When STATUS1.RSTDONE is set or RUN reads 0 the chip has reset behind our back (its calibration is
     /// gone): the driver sets it up again, then reads a fresh snapshot marked `reinitialised`.
     public func snapshot(includeEnergy: Bool = true, includeTemperature: Bool = false) async throws -> RawSnapshot {
         for attempt in 0..<2 {
-            var items: [ReadItem] = [.single(.STATUS1), .single(.RUN), .single(.COM_PERIOD)]
+            var items: [ReadItem] = [.single(.STATUS1), .single(.RUN), .single(.COM_PERIOD), .single(.ISUMRMS)]
             let useBurst = burstEnabled
             if useBurst {
                 items.append(.burst(ReadItem.measurementBurstStart, count: ReadItem.measurementBurstCount))
@@ -220,7 +221,7 @@ public actor ADE9000Driver {
             if status1 & Status1.needsReset.rawValue != 0 {
                 logger.warning("ADE9000 reports an error bit in STATUS1", metadata: ["chip.status1": "0x\(hex(status1, digits: 8))"])
             }
-            var index = 3
+            var index = 4
             var phases: [RawSnapshot.PhaseCodes] = []
             if useBurst {
                 let words = values[index]; index += 1
@@ -246,7 +247,7 @@ public actor ADE9000Driver {
                 }
             }
             let temperature = includeTemperature ? Temperature.celsius(result: values[index][0], trim: temperatureTrim) : nil
-            return RawSnapshot(phases: phases, comPeriod: values[2][0], energy: energy, temperatureCelsius: temperature,
+            return RawSnapshot(phases: phases, comPeriod: values[2][0], isumrms: values[3][0], energy: energy, temperatureCelsius: temperature,
                                status1: status1, reinitialised: attempt > 0, takenAt: takenAt,
                                wallTime: clock.wall(atMonotonic: takenAt))
         }

@@ -31,7 +31,8 @@ public struct ADE9000Setup: Sendable, Hashable {
     public var configurationWrites: [(Register, UInt32)] {
         var writes: [(Register, UInt32)] = [
             (.PGA_GAIN, pgaGain),
-            (.CONFIG0, 0),
+            // ISUMRMS = RMS of AI_PCF + BI_PCF + CI_PCF: the neutral current (the board has no neutral CT).
+            (.CONFIG0, CurrentSum.phases.config0),
             (.CONFIG2, HighPassCorner.hz1_25.config2),
             (.CONFIG3, 0),
             (.ACCMODE, AccumulationMode(lineFrequency: lineFrequency).rawValue),

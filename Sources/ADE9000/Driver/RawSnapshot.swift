@@ -29,6 +29,9 @@ public struct RawSnapshot: Sendable, Hashable {
     public var phases: [PhaseCodes]
     /// COM_PERIOD: period of the combined zero-crossing signal.
     public var comPeriod: UInt32
+    /// ISUMRMS: RMS of the sum of the phase current samples (the neutral current; ``Register/ISUMRMS``), in xIRMS
+    /// codes; nil when the snapshot did not read it.
+    public var isumrms: UInt32?
     /// Indexed by `Phase.rawValue`; nil when the snapshot did not include energy.
     public var energy: [EnergyCodes]?
     /// Die temperature, when the snapshot included it.
@@ -46,9 +49,9 @@ public struct RawSnapshot: Sendable, Hashable {
 
     public subscript(phase: Phase) -> PhaseCodes { phases[phase.rawValue] }
 
-    public init(phases: [PhaseCodes], comPeriod: UInt32, energy: [EnergyCodes]?, temperatureCelsius: Double?,
+    public init(phases: [PhaseCodes], comPeriod: UInt32, isumrms: UInt32? = nil, energy: [EnergyCodes]?, temperatureCelsius: Double?,
                 status1: UInt32, reinitialised: Bool, takenAt: Double = 0, wallTime: Double = 0) {
-        self.phases = phases; self.comPeriod = comPeriod; self.energy = energy
+        self.phases = phases; self.comPeriod = comPeriod; self.isumrms = isumrms; self.energy = energy
         self.temperatureCelsius = temperatureCelsius; self.status1 = status1; self.reinitialised = reinitialised
         self.takenAt = takenAt; self.wallTime = wallTime
     }

@@ -28,6 +28,19 @@ public struct Status1: OptionSet, Sendable, Hashable {
     public static let needsReset: Status1 = [.ERROR0, .ERROR1, .ERROR3]
 }
 
+/// CONFIG0.ISUM_CFG (bits [1:0], DS Table 7 p.66): what the chip sums into ISUM, whose RMS is ISUMRMS.
+public enum CurrentSum: UInt32, Sendable, Hashable, CaseIterable {
+    /// 00: ISUM = AI_PCF + BI_PCF + CI_PCF, "for approximated neutral current rms calculation". (11 selects the same.)
+    case phases = 0b00
+    /// 01: ISUM = AI_PCF + BI_PCF + CI_PCF + NI_PCF, to find a mismatch between the neutral and phase currents.
+    case phasesPlusNeutral = 0b01
+    /// 10: ISUM = AI_PCF + BI_PCF + CI_PCF − NI_PCF.
+    case phasesMinusNeutral = 0b10
+
+    /// The CONFIG0 value with this selection and every other bit 0 (LPFs on, no integrator, HPF on, MTEN off).
+    public var config0: UInt32 { rawValue }
+}
+
 /// CONFIG1 (0x481) bits (DS Table 7 p.70).
 public struct Config1: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32

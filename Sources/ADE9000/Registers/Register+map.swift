@@ -17,7 +17,11 @@ extension Register {
     public static func FWATTOS(_ p: Phase) -> Register { .init("\(P(p))FWATTOS", 0x011 + p.blockStride, format: .s32) }
     public static func FVAROS(_ p: Phase) -> Register { .init("\(P(p))FVAROS", 0x012 + p.blockStride, format: .s32) }
 
+    /// ISUM_CFG in bits [1:0] selects what ISUMRMS sums (``CurrentSum``); the other bits stay 0 (DS Table 7, CONFIG0).
     public static let CONFIG0 = Register("CONFIG0", 0x060)
+    /// ISUMRMS offset (DS Table 6). The DS gives no equation; taken to act as xIRMSOS does on xIRMS:
+    /// ISUMRMS = √(ISUMRMS0² + 2^15 · ISUMRMSOS). The driver leaves it at its reset value 0.
+    public static let ISUMRMSOS = Register("ISUMRMSOS", 0x06C, format: .s32)
     public static let VNOM = Register("VNOM", 0x071)
     /// Integrator coefficient: 0xFFFFE000 with a Rogowski coil (INTEN), else 0 (DS p.31).
     public static let DICOEFF = Register("DICOEFF", 0x072)
@@ -32,6 +36,12 @@ extension Register {
     public static func VAR(_ p: Phase) -> Register { .init("\(P(p))VAR", 0x211 + p.blockStride, access: .readOnly, format: .s32) }
     public static func VA(_ p: Phase) -> Register { .init("\(P(p))VA", 0x212 + p.blockStride, access: .readOnly, format: .s32) }
     public static func PF(_ p: Phase) -> Register { .init("\(P(p))PF", 0x216 + p.blockStride, access: .readOnly, format: .s5_27) }
+    /// Filter-based RMS of ISUM, the sum of the phase current samples AI_PCF + BI_PCF + CI_PCF (± NI_PCF by
+    /// CONFIG0.ISUM_CFG; DS Table 6, Table 7 CONFIG0). The samples add instantaneously, so it is the RMS of the
+    /// phasor sum: the neutral current of a four-wire wye load. The same filter-based RMS of the same xI_PCF samples
+    /// as xIRMS, so the same scale (52,702,092 codes for one channel at full scale; the sum may exceed it). No burst
+    /// alias (the `_2` block ends at NIRMS1012_2, 0x6BC): a snapshot reads it as one more register.
+    public static let ISUMRMS = Register("ISUMRMS", 0x269, access: .readOnly)
     /// 0x0000000C once RUN = 1 (DS Table 6 p.49).
     public static let VERSION2 = Register("VERSION2", 0x26A, access: .readOnly)
 
@@ -126,11 +136,11 @@ extension Register {
             list += [IGAIN(p), PHCAL0(p), VGAIN(p), IRMSOS(p), VRMSOS(p), PGAIN(p), WATTOS(p), VAROS(p),
                      FWATTOS(p), FVAROS(p)]
         }
-        list += [CONFIG0, VNOM, DICOEFF]
+        list += [CONFIG0, ISUMRMSOS, VNOM, DICOEFF]
         for p in Phase.allCases {
             list += [I_PCF(p), V_PCF(p), IRMS(p), VRMS(p), WATT(p), VAR(p), VA(p), PF(p)]
         }
-        list.append(VERSION2)
+        list += [ISUMRMS, VERSION2]
         for p in Phase.allCases {
             list += [WATTHR_LO(p), WATTHR_HI(p), VARHR_LO(p), VARHR_HI(p), VAHR_LO(p), VAHR_HI(p)]
         }

@@ -52,6 +52,14 @@ public actor Meter {
         return convert(snapshot)
     }
 
+    /// A per ISUMRMS LSB. ISUMRMS sums the three channels' samples after each phase's xIGAIN, so it has one scale only
+    /// if the phases share one: calibration equalises them in xIGAIN and the board scale is the same on every phase
+    /// (`cha_irms` = `chb_irms` = `chc_irms` on the NIB v3). If a config gives them different scales, their mean is
+    /// the best single factor (the error is at most their spread).
+    static func neutralAmpsPerLSB(_ scales: [Phase: PhaseScale]) -> Double {
+        Phase.allCases.reduce(0) { $0 + (scales[$1]?.ampsPerLSB ?? 0) } / Double(Phase.allCases.count)
+    }
+
     /// Codes to SI with the board scale; energy registers to energy since start.
     func convert(_ snapshot: RawSnapshot) -> Reading {
         let phases = Phase.allCases.map { phase -> Reading.PhaseValues in
@@ -76,7 +84,8 @@ public actor Meter {
             lastEnergy = codes
             energy = energySinceStart
         }
-        var reading = Reading(time: snapshot.wallTime, freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases, energy: energy,
+        var reading = Reading(time: snapshot.wallTime, freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases,
+                              neutralCurrent: snapshot.isumrms.map { Double($0) * Self.neutralAmpsPerLSB(scales) }, energy: energy,
                               temperature: snapshot.temperatureCelsius, afterChipReset: snapshot.reinitialised)
         reading.monotonic = snapshot.takenAt
         return reading

@@ -43,6 +43,9 @@ public struct Reading: Sendable, Hashable {
     public var freq: Double
     /// Indexed by `Phase.rawValue`: L1, L2, L3.
     public var phases: [PhaseValues]
+    /// `n_i`: the neutral current, A rms: the RMS of the sum of the three phase currents (their vector sum), which the
+    /// chip computes itself (ISUMRMS). Nil when not read.
+    public var neutralCurrent: Double?
     /// Indexed by `Phase.rawValue`; nil when not read.
     public var energy: [PhaseEnergy]?
     /// `temp_c`: the metering chip's die temperature, °C.
@@ -53,16 +56,16 @@ public struct Reading: Sendable, Hashable {
     /// the wall clock: both are stamped once, by the driver, at the bus transfer).
     public var monotonic: Double = 0
 
-    public init(time: Double, freq: Double, phases: [PhaseValues], energy: [PhaseEnergy]? = nil,
+    public init(time: Double, freq: Double, phases: [PhaseValues], neutralCurrent: Double? = nil, energy: [PhaseEnergy]? = nil,
                 temperature: Double? = nil, afterChipReset: Bool = false) {
-        self.time = time; self.freq = freq; self.phases = phases; self.energy = energy
+        self.time = time; self.freq = freq; self.phases = phases; self.neutralCurrent = neutralCurrent; self.energy = energy
         self.temperature = temperature; self.afterChipReset = afterChipReset
     }
 
     public subscript(phase: Phase) -> PhaseValues { phases[phase.rawValue] }
 
     /// `(column, value)` in vocabulary order: `time`, `freq`, `l1_v l1_i l1_p l1_q l1_s l1_pf`, `l2_…`,
-    /// `l3_…`, then `lN_wh lN_varh lN_vah` and `temp_c` when present.
+    /// `l3_…`, then `n_i`, `lN_wh lN_varh lN_vah` and `temp_c` when present.
     public var fields: [(name: String, value: Double)] {
         var fields: [(String, Double)] = [("time", time), ("freq", freq)]
         for phase in Phase.allCases {
@@ -70,6 +73,7 @@ public struct Reading: Sendable, Hashable {
             fields += [("\(line)_v", values.v), ("\(line)_i", values.i), ("\(line)_p", values.p),
                        ("\(line)_q", values.q), ("\(line)_s", values.s), ("\(line)_pf", values.pf)]
         }
+        if let neutralCurrent { fields.append(("n_i", neutralCurrent)) }
         if let energy {
             for phase in Phase.allCases {
                 let e = energy[phase.rawValue], line = phase.line
