@@ -139,12 +139,25 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml"), .embedInCode("Dashboard/dashboard.html")],
             swiftSettings: swiftSettings
         ),
+        // The system libmosquitto (Debian libmosquitto-dev), confined to MeterMQTT.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // MQTT: the live state, every stored minute, lifetime energy, Home Assistant discovery and the outputs, through
+        // libmosquitto on a thread of its own, reconnecting for ever.
+        .target(
+            name: "MeterMQTT",
+            dependencies: [
+                "ADE9000", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "CMosquitto",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The one place that builds the service from a configuration: `run` and the tests call it.
         .target(
             name: "MeterApp",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP",
+                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP", "MeterMQTT",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -220,6 +233,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeterMQTTTests",
+            dependencies: ["MeterMQTT", "MeterConfig", "MeterReadings", "MeterStore", "ADE9000", "MeterTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MeterHTTPTests",
             dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000",

@@ -5,6 +5,7 @@ public import MeterClock
 public import MeterGPIO
 import MeterHTTP
 import MeterHAL
+import MeterMQTT
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,6 +55,16 @@ public enum BoardSource {
         return MeterAPI.Outputs(
             set: { output, on in try board.setOutput(channel(output), on: on) },
             state: { output in fitted(output) ? (try? board.storedOutputs())?[channel(output)] : nil },
+            fitted: fitted)
+    }
+
+    /// The board's outputs for MQTT: switched and stored as `clemap-edge output` does, the stored state published.
+    static func mqttOutputs(_ board: BoardIO, pins: GPIOPins) -> MQTTOutputs {
+        @Sendable func channel(_ output: MQTTOutputs.Output) -> OutputChannel { output == .a ? .a : .b }
+        let fitted = MQTTOutputs.Output.allCases.filter { pins.offset(of: $0 == .a ? .outputA : .outputB) != nil }
+        return MQTTOutputs(
+            set: { output, on in try board.setOutput(channel(output), on: on) },
+            state: { output in (try? board.storedOutputs())?[channel(output)] },
             fitted: fitted)
     }
 }
