@@ -638,7 +638,9 @@ private struct ConfigReader {
                      "write the broker's name or address only (no mqtt://, port or path), e.g. host = 192.168.1.20; the port goes in port =")
             }
         }
-        let port = integer(m, "port", required: false, range: 1...65_535, example: tls ? "8883" : "1883").map { Int($0) }
+        // Empty or absent: 1883, or 8883 with TLS, so that `tls = true` alone is enough.
+        let port = entry(m, "port", required: false, example: "")?.value.isEmpty == true ? nil
+            : integer(m, "port", required: false, range: 1...65_535, example: tls ? "8883" : "1883").map { Int($0) }
         var caFile: String?
         if let e = entry(m, "ca_file", required: false, example: "/etc/ssl/certs/my-ca.pem"), !e.value.isEmpty {
             caFile = Self.resolvePath(e.value, relativeTo: source)

@@ -272,7 +272,9 @@ private final class SessionLoop {
             outageSince = Monotonic.now()
             reportedReason = reason
             logger.warning("MQTT connection lost; reconnecting by itself (every 1 s doubling to 60 s); the live state is dropped meanwhile, minutes wait in the database", metadata: metadata)
-        } else if reportedReason != reason {
+        } else if reportedReason != reason, outageSince == nil || refused {
+            // Before the first connection, each new reason is news; during an outage only a refusal is (credentials,
+            // authorisation: something to fix), not the broker's "connection refused" while it restarts.
             reportedReason = reason
             var metadata = metadata
             metadata["fix"] = "\(fix(for: reason))"
