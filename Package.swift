@@ -139,8 +139,10 @@ let package = Package(
             resources: [.embedInCode("openapi.yaml"), .embedInCode("Dashboard/dashboard.html")],
             swiftSettings: swiftSettings
         ),
-        // The system libmosquitto (Debian libmosquitto-dev), confined to MeterMQTT.
-        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // The system libmosquitto's header (Debian libmosquitto-dev), confined to MeterMQTT, which loads the library
+        // (libmosquitto1) with dlopen when [MQTT] is on. No pkgConfig: its `--libs` would link libmosquitto and OpenSSL
+        // into every start (+2 MiB resident with MQTT off); the header is in /usr/include.
+        .systemLibrary(name: "CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
         // MQTT: the live state, every stored minute, lifetime energy, Home Assistant discovery and the outputs, through
         // libmosquitto on a thread of its own, reconnecting for ever.
         .target(

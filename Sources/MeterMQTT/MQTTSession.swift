@@ -218,7 +218,7 @@ private final class SessionLoop {
             do { try client.loop(timeoutMilliseconds: 50) } catch { loopError = error }
             handle(client.drainEvents(), client)
             if let loopError {
-                failed(refusal ?? loopError.description, refused: refusal != nil || loopError.isRefusal)
+                failed(refusal ?? loopError.description, refused: refusal != nil || loopError.isRefusal, tls: loopError.isTLS)
                 continue
             }
             if !active, Monotonic.now() > connackDeadline {
@@ -255,12 +255,14 @@ private final class SessionLoop {
             socketOpen = true
             connackDeadline = Monotonic.now() + configuration.connackTimeout
         } catch {
-            failed(error.description, refused: error.isRefusal)
+            failed(error.description, refused: error.isRefusal, tls: error.isTLS)
         }
     }
 
     /// A connection attempt failed or the connection was lost: the next attempt after the backoff.
-    func failed(_ reason: String, refused: Bool) {
+    func failed(_ reason: String, refused: Bool, tls: Bool = false) {
+        // The same failure reported by another call (a TLS handshake ends in connect or in the loop) is the same news.
+        let key = reason.split(separator: ": ", maxSplits: 1).last.map(String.init) ?? reason
         let wasActive = active
         active = false; socketOpen = false
         session.setConnected(false)
@@ -270,16 +272,18 @@ private final class SessionLoop {
         let metadata: Logger.Metadata = ["broker": "\(broker)", "reason": "\(reason)"]
         if wasActive {
             outageSince = Monotonic.now()
-            reportedReason = reason
+            reportedReason = key
             logger.warning("MQTT connection lost; reconnecting by itself (every 1 s doubling to 60 s); the live state is dropped meanwhile, minutes wait in the database", metadata: metadata)
-        } else if reportedReason != reason, outageSince == nil || refused {
+        } else if reportedReason != key, outageSince == nil || refused {
             // Before the first connection, each new reason is news; during an outage only a refusal is (credentials,
             // authorisation: something to fix), not the broker's "connection refused" while it restarts.
-            reportedReason = reason
+            reportedReason = key
             var metadata = metadata
             metadata["fix"] = "\(fix(for: reason))"
-            logger.warning(everActive ? "MQTT still not connected: \(reason); retrying by itself" :
-                "MQTT broker not reachable; retrying by itself (every 1 s doubling to 60 s), metering goes on", metadata: metadata)
+            logger.warning(refused ? "MQTT broker refuses the connection; trying again every minute, metering goes on"
+                : tls ? "MQTT: the TLS connection to the broker failed; retrying by itself, metering goes on"
+                : everActive ? "MQTT still not connected; retrying by itself"
+                : "MQTT broker not reachable; retrying by itself (every 1 s doubling to 60 s), metering goes on", metadata: metadata)
         } else {
             logger.debug("MQTT connection attempt failed", metadata: ["reason": "\(reason)", "retry.seconds": "\(Int(delay.rounded()))"])
         }
@@ -302,7 +306,7 @@ private final class SessionLoop {
             case .connected(code: 0):
                 becameActive(client)
             case .connected(let code):
-                refusal = "the broker refused the connection: \(MosquittoClient.refusal(code))"
+                refusal = "the broker refused the connection: \(client.refusal(code))"
             case .disconnected:
                 session.setConnected(false)
             case .published(let mid):
@@ -328,7 +332,7 @@ private final class SessionLoop {
             logger.notice("MQTT connected after failed attempts", metadata: ["broker": "\(broker)", "client.id": "\(settings.clientID)"])
         } else {
             logger.notice("MQTT connected", metadata: ["broker": "\(broker)", "client.id": "\(settings.clientID)", "topics": "\(topics.base)/…",
-                                                      "libmosquitto": "\(MosquittoClient.libraryVersion)"])
+                                                      "libmosquitto": "\(client.libraryVersion)"])
         }
         outageSince = nil; reportedReason = nil; everActive = true
         publish(client, topics.status, MQTTPayloads.online, qos: 1, retain: true)

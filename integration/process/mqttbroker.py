@@ -47,7 +47,7 @@ def port_open(port: int) -> bool:
 class Broker:
     """mosquitto on 127.0.0.1:<port> with a generated config; `stop()` and `start()` restart it on the same port."""
 
-    def __init__(self, workdir: Path, port: int | None = None, extra: str = ""):
+    def __init__(self, workdir: Path, port: int | None = None, extra: str = "", listener: str = "", anonymous: bool = True):
         if not os.access(MOSQUITTO, os.X_OK):
             raise RuntimeError(f"mosquitto not found at {MOSQUITTO}: apt-get install mosquitto (make test-process does)")
         self.port = port or free_port()
@@ -56,8 +56,11 @@ class Broker:
         self.config = self.folder / "mosquitto.conf"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
+            + listener
+            + f"allow_anonymous {'true' if anonymous else 'false'}\n"
+            # Started as root, mosquitto would switch to the user `mosquitto`, who cannot open the test's files.
+            + ("user root\n" if os.geteuid() == 0 else "")
+            + "persistence true\n"
             f"persistence_location {self.folder}/\n"
             # Queue for a persistent session without a limit (the default 1000 could cut a long backlog short).
             "max_queued_messages 0\n"
@@ -123,7 +126,8 @@ class Recorder:
     A persistent session (clean_session=False, a fixed client id): while it is away (a broker restart) the broker
     queues QoS 1 messages for it, as it would for Home Assistant."""
 
-    def __init__(self, port: int, topic: str = "#", client_id: str | None = None, persistent: bool = True):
+    def __init__(self, port: int, topic: str = "#", client_id: str | None = None, persistent: bool = True,
+                 host: str = "127.0.0.1", ca_file: Path | None = None, username: str | None = None, password: str | None = None):
         self.messages: list[Message] = []
         self.cond = threading.Condition()
         self.connects = 0
@@ -133,7 +137,11 @@ class Recorder:
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(min_delay=1, max_delay=1)
-        self.client.connect("127.0.0.1", port, keepalive=10)
+        if ca_file:
+            self.client.tls_set(ca_certs=str(ca_file))
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.connect(host, port, keepalive=10)
         self.client.loop_start()
         self.wait_connected()
 

@@ -335,3 +335,70 @@ def test_kill9_never_lowers_an_energy_sensor_and_the_will_says_offline(start_ser
         assert math.isclose(energies[-1][f"{p}_wh_exp"], totals[n][1], rel_tol=0, abs_tol=1e-9)
     missing = sorted(set(meter_rows(db)) - set(minutes(recorder.snapshot())))
     assert not missing, f"stored minutes never published across the kills: {missing[:10]}"
+
+
+# MARK: - TLS and a password
+
+
+def make_certificates(folder: Path) -> dict[str, Path]:
+    """A test CA, a server certificate for localhost signed by it, and an unrelated CA (EC P-256: quick to make)."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def run(*args: str) -> None:
+        done = subprocess.run(["openssl", *args], cwd=folder, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, f"openssl {' '.join(args)}: {done.stderr}"
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=clemap-edge test CA")
+    run("req", "-x509", *ec, "-keyout", "other.key", "-out", "other-ca.pem", "-days", "2", "-subj", "/CN=another CA")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    (folder / "san.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
+        "-days", "2", "-extfile", "san.cnf")
+    return {name: folder / f"{name}.pem" for name in ("ca", "other-ca", "server")} | {"key": folder / "server.key"}
+
+
+def test_tls_and_a_password(start_service, workdir: Path, config_ini: Path):
+    """MQTT over TLS with a username and password: the broker's certificate is checked (a foreign CA is refused, said
+    once with the fix), a wrong password is refused (said once, never shown) while metering goes on, and the right
+    ones deliver the minutes."""
+    certs = make_certificates(workdir / "certs")
+    passwords = workdir / "passwords"
+    secret = "c0rrect-h0rse-battery"
+    done = subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "meter", secret], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    broker = Broker(workdir, anonymous=False, extra=f"password_file {passwords}\n",
+                    listener=f"cafile {certs['ca']}\ncertfile {certs['server']}\nkeyfile {certs['key']}\n")
+    recorder = None
+    try:
+        tls = {"host": "localhost", "tls": "true", "ca_file": str(certs["ca"]), "username": "meter"}
+        cases = (("wrong-password", {**tls, "password": "wr0ng-s3cret"}, r"MQTT broker refuses the connection", "username and password"),
+                 ("foreign-ca", {**tls, "ca_file": str(certs["other-ca"]), "password": secret}, r"MQTT: the TLS connection to the broker failed", "ca_file"))
+        for name, settings, headline, fix in cases:
+            config = mqtt_config(config_ini, workdir / f"{name}.ini", broker.port, **settings)
+            service = start(start_service, workdir, config, workdir / f"{name}.db", name=name)
+            _, line = service.wait_for(headline, 15, f"{name}: the refusal")
+            assert fix in line.text, line.text
+            service.wait_for_rows(10, 20)  # metering goes on
+            service.terminate()
+            assert service.wait(30) == 0, service.describe()
+            assert count_lines(service, r"warning .*MQTT") == 1, service.describe()
+            assert "wr0ng-s3cret" not in service.stderr_text and secret not in service.stderr_text
+
+        recorder = Recorder(broker.port, host="localhost", ca_file=certs["ca"], username="meter", password=secret)
+        config = mqtt_config(config_ini, workdir / "right.ini", broker.port, **tls, password=secret)
+        db = workdir / "right.db"
+        service = start(start_service, workdir, config, db, name="right")
+        _, line = service.wait_for(r"MQTT connected", 15, "the TLS connection")
+        assert "mqtts://localhost:" in line.text, line.text
+        recorder.wait_for(lambda ms: len(minutes(ms)) >= 5, "five minutes over TLS", alive=service.alive,
+                          describe=lambda: describe(service, broker, recorder))
+        service.terminate()
+        assert service.wait(30) == 0, service.describe()
+        assert secret not in service.stderr_text
+        recorder.wait_for(lambda ms: ms[-1].topic == f"{BASE}/status" and ms[-1].text == "offline", "offline", timeout=10)
+        assert set(db_times(db)) <= set(minutes(recorder.snapshot()))
+    finally:
+        if recorder:
+            recorder.close()
+        broker.stop()
