@@ -61,13 +61,15 @@ public final class MQTTService: Service {
         // Until the sampler stops (it stops before this service: the streams end), then a last delivery.
         let lastRow = await withTaskGroup(of: Int64?.self) { group in
             group.addTask {
-                var last = -Double.infinity
+                var last = -Double.infinity, since = 0
+                let every = max(1, Int(interval))
                 for await reading in readings {
-                    // On the meter's clock: a state every `interval` seconds of it (accelerated with --sim-speed). Readings
-                    // come once a second, stamped at their bus transfer (a few ms late, more at --sim-speed): half a
-                    // second of slack keeps one state per `interval` readings.
-                    guard reading.time - last >= interval - 0.5 || reading.time < last else { continue }
-                    last = reading.time
+                    // On the meter's clock: a state every `interval` seconds of it (accelerated with --sim-speed).
+                    // Readings come once a second, each stamped at its bus transfer (a few ms late, more under
+                    // --sim-speed): every `interval`-th reading, or half a second early by the clock after a gap.
+                    since += 1
+                    guard since >= every || reading.time - last >= interval - 0.5 || reading.time < last else { continue }
+                    last = reading.time; since = 0
                     if let payload = try? MQTTPayloads.state(reading) { session.publishState(payload) }
                 }
                 return nil

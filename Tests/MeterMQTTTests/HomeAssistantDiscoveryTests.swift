@@ -2,6 +2,7 @@
 import Foundation
 import MeterConfig
 import MeterMQTT
+import MeterTesting
 import Testing
 
 /// Home Assistant discovery: one device, every sensor with the keys Home Assistant needs, energy as
@@ -104,5 +105,21 @@ import Testing
         #expect(topics.discoveryConfig(component: "sensor", object: "l1_p") == "ha/sensor/clemap_X1/l1_p/config")
         let configs = try configs(custom)
         #expect(configs["ha/sensor/clemap_X1/freq/config"]?["state_topic"] as? String == "home/meter/state")
+    }
+}
+
+/// The README's example config is what the builder publishes (a doc that drifted from the code would mislead).
+@Suite struct DiscoveryReadmeTests {
+    @Test func theReadmeExampleIsTheBuildersOutput() throws {
+        let readme = try String(contentsOfFile: Fixtures.repositoryRoot + "/README.md", encoding: .utf8)
+        let marker = "homeassistant/sensor/clemap_SE05000551/total_wh_imp/config`:\n\n```json\n"
+        let start = try #require(readme.range(of: marker)).upperBound
+        let end = try #require(readme.range(of: "\n```", range: start..<readme.endIndex)).lowerBound
+        let documented = try #require(JSONSerialization.jsonObject(with: Data(readme[start..<end].utf8)) as? NSDictionary)
+        let discovery = HomeAssistantDiscovery(settings: MQTTSettings(enabled: true, serial: "SE05000551"), version: "0.1.0",
+                                               model: "NIB v3 (ADE9000)", outputs: [.a, .b])
+        let message = try #require(try discovery.messages().first { $0.topic == "homeassistant/sensor/clemap_SE05000551/total_wh_imp/config" })
+        let built = try #require(JSONSerialization.jsonObject(with: Data(message.payload)) as? NSDictionary)
+        #expect(documented == built)
     }
 }

@@ -402,3 +402,18 @@ def test_tls_and_a_password(start_service, workdir: Path, config_ini: Path):
         if recorder:
             recorder.close()
         broker.stop()
+
+
+def test_the_readmes_node_red_flow_takes_the_minute_topic():
+    """The README's Node-RED example imports (valid JSON) and listens where the meter publishes its minutes."""
+    readme = (REPO_ROOT / "README.md").read_text()
+    section = readme[readme.index("### Node-RED"):]
+    block = section[section.index("```json\n") + len("```json\n"):]
+    flow = json.loads(block[:block.index("\n```")])
+    nodes = {node["id"]: node for node in flow}
+    listener = next(node for node in flow if node["type"] == "mqtt in")
+    assert re.fullmatch(r"clemap/[^/+#]+/minute", listener["topic"]) and listener["datatype"] == "json" and listener["qos"] == "1"
+    assert nodes[listener["broker"]]["type"] == "mqtt-broker" and nodes[listener["broker"]]["cleansession"] is False
+    function = nodes[listener["wires"][0][0]]
+    assert function["type"] == "function" and all(f"m.{p}_p" in function["func"] for p in PHASES)
+    assert all(nodes[target]["type"] == "debug" for target in function["wires"][0])
