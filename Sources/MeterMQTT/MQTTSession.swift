@@ -43,6 +43,8 @@ final class MQTTSession: Sendable {
         var cursorEvery = 1.0
         /// Outputs switched elsewhere (HTTP API, `clemap-edge output`) are noticed within this many seconds.
         var outputPollEvery = 5.0
+        /// A connection that held this long (seconds) resets the backoff.
+        var stableAfter = 30.0
     }
 
     /// Messages handed to libmosquitto, by kind (for the stop's log line and the benchmark).
@@ -239,9 +241,9 @@ private final class SessionLoop {
             if settings.tls { try client.setTLS(caFile: settings.caFile, caPath: settings.caFile == nil ? "/etc/ssl/certs" : nil) }
             return client
         } catch {
-            logger.error("MQTT client cannot be set up; metering goes on without MQTT", metadata: [
-                "error": "\(error)", "fix": "check [MQTT] client_id, username, tls and ca_file in config.ini",
-            ])
+            let fix = error.call.hasPrefix("dl") ? "install libmosquitto: apt-get install libmosquitto1"
+                : "check [MQTT] client_id, username, tls and ca_file in config.ini"
+            logger.error("MQTT client cannot be set up; metering goes on without MQTT", metadata: ["error": "\(error)", "fix": "\(fix)"])
             return nil
         }
     }
@@ -269,8 +271,11 @@ private final class SessionLoop {
         failures += 1
         let delay = configuration.backoff.delay(failures: failures, permanent: refused, unit: Double.random(in: 0..<1))
         nextAttempt = Monotonic.now() + delay
-        let metadata: Logger.Metadata = ["broker": "\(broker)", "reason": "\(reason)"]
+        var metadata: Logger.Metadata = ["broker": "\(broker)", "reason": "\(reason)"]
         if wasActive {
+            let held = Monotonic.now() - activeSince
+            metadata["connected.seconds"] = "\(Int(held.rounded()))"
+            if held < 5 { metadata["hint"] = "dropped right after connecting: another client with client id \(settings.clientID)? the broker's ACL?" }
             outageSince = Monotonic.now()
             reportedReason = key
             logger.warning("MQTT connection lost; reconnecting by itself (every 1 s doubling to 60 s); the live state is dropped meanwhile, minutes wait in the database", metadata: metadata)
@@ -278,7 +283,6 @@ private final class SessionLoop {
             // Before the first connection, each new reason is news; during an outage only a refusal is (credentials,
             // authorisation: something to fix), not the broker's "connection refused" while it restarts.
             reportedReason = key
-            var metadata = metadata
             metadata["fix"] = "\(fix(for: reason))"
             logger.warning(refused ? "MQTT broker refuses the connection; trying again every minute, metering goes on"
                 : tls ? "MQTT: the TLS connection to the broker failed; retrying by itself, metering goes on"
@@ -322,7 +326,6 @@ private final class SessionLoop {
         active = true; activeSince = Monotonic.now()
         session.setConnected(true)
         session.counters.connections.add(1, ordering: .relaxed)
-        failures = 0
         if let since = outageSince {
             logger.notice("MQTT connection back; delivering the minutes stored meanwhile", metadata: [
                 "broker": "\(broker)", "outage.seconds": "\(Int((Monotonic.now() - since).rounded()))",
@@ -352,6 +355,9 @@ private final class SessionLoop {
     // MARK: - Work while connected
 
     func work(_ client: MosquittoClient) {
+        // The backoff starts again from 1 s only after a connection that held: one the broker drops at once (another
+        // client with the same client id, an ACL that closes it) is retried ever more slowly, not every second.
+        if failures > 0, Monotonic.now() - activeSince >= configuration.stableAfter { failures = 0 }
         publishMinutes(client)
         if energyDue { publishEnergy(client) }
         persistCursor(force: false)
@@ -390,11 +396,13 @@ private final class SessionLoop {
                 cursorPersisted = saved
                 logger.debug("MQTT: minutes are published from the cursor", metadata: ["minutes.acked_through": "\(saved)"])
             } else {
+                // Written at once, also for an empty database: a `kill -9` before the first acknowledgement must not
+                // make the next start take the rows of this one for history.
                 outbox.start(cursor: newest ?? 0)
                 if newest != nil {
                     logger.info("MQTT starts here: minutes stored from now on are published; older ones stay in the database (GET /api/v1/minutes)")
-                    persistCursor(force: true)
                 }
+                persistCursor(force: true)
             }
         } catch {
             storeTrouble("\(error)")
