@@ -81,7 +81,7 @@ def grid(db: Path) -> tuple[int, int, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", type=Path, required=True)
-    parser.add_argument("--speed", type=float, default=2000)
+    parser.add_argument("--speed", type=float, default=1200)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -6,7 +6,7 @@
 # same run with [MQTT] off. A benchmark, not a test: it prints figures and exits 0 unless a step could not run.
 #
 # Usage: bash benchmarks/mqtt/throughput.sh          (make bench-mqtt)
-# Environment: BENCH_MQTT_SPEED (--sim-speed, 2000), BENCH_MQTT_SECONDS (real seconds per run, 20),
+# Environment: BENCH_MQTT_SPEED (--sim-speed, 1200), BENCH_MQTT_SECONDS (real seconds per run, 20),
 #              BENCH_SCRATCH (.build-bench), BENCH_SKIP_BUILD=1, BENCH_KEEP=1 (keep the work folder).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -19,4 +19,4 @@ python3 -c 'import paho.mqtt' >/dev/null 2>&1 || python3 -m pip install -q paho-
 
 build_release
 
-python3 benchmarks/mqtt/throughput.py --bin "$BIN" --out "$OUT" --speed "${BENCH_MQTT_SPEED:-2000}" --seconds "${BENCH_MQTT_SECONDS:-20}"
+python3 benchmarks/mqtt/throughput.py --bin "$BIN" --out "$OUT" --speed "${BENCH_MQTT_SPEED:-1200}" --seconds "${BENCH_MQTT_SECONDS:-20}"
