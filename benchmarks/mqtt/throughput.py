@@ -54,10 +54,10 @@ def config(dest: Path, port: int, enabled: bool) -> Path:
     return dest
 
 
-def run(binary: Path, cfg: Path, db: Path, out: Path, name: str, speed: float, seconds: float) -> tuple[int, float, str]:
-    """The service under GNU time until --sim-duration ends it: (peak RSS KiB, wall seconds, its log)."""
+def run(binary: Path, cfg: Path, db: Path, out: Path, name: str, speed: float, seconds: float) -> tuple[int, float, str, float]:
+    """The service under GNU time until --sim-duration ends it: (peak RSS KiB, wall seconds, its log, CPU seconds)."""
     log, rss = out / f"{name}.log", out / f"{name}.rss"
-    argv = ["/usr/bin/time", "-f", "%M", "-o", str(rss), str(binary), "run", "--simulate", "--config", str(cfg), "--db", str(db),
+    argv = ["/usr/bin/time", "-f", "%M %U %S", "-o", str(rss), str(binary), "run", "--simulate", "--config", str(cfg), "--db", str(db),
             "--scenario", str(ROOT / "scenarios" / "home-day.json"), "--sim-speed", f"{speed:g}",
             "--sim-duration", f"{speed * seconds:g}"]
     began = time.monotonic()
@@ -67,7 +67,8 @@ def run(binary: Path, cfg: Path, db: Path, out: Path, name: str, speed: float, s
     text = log.read_text(errors="replace")
     if done.returncode != 0:
         die(f"{name}: the service exited {done.returncode}:\n{text[-2000:]}")
-    return int(rss.read_text().split()[-1]), wall, text
+    peak, user, system = rss.read_text().split()[-3:]
+    return int(peak), wall, text, float(user) + float(system)
 
 
 def grid(db: Path) -> tuple[int, int, float, int]:
@@ -92,14 +93,14 @@ def main() -> None:
     recorder = Recorder(broker.port, topic=f"{BASE}/#", persistent=False, client_id="bench-subscriber")
     try:
         say(f"run 1: [MQTT] on, --sim-speed {args.speed:g}, {args.seconds:g} s, a state every simulated second")
-        on_rss, on_wall, on_log = run(args.bin, config(out / "on.ini", broker.port, True), out / "on.db", out, "on",
+        on_rss, on_wall, on_log, on_cpu = run(args.bin, config(out / "on.ini", broker.port, True), out / "on.db", out, "on",
                                       args.speed, args.seconds)
         time.sleep(1)
     finally:
         recorder.close()
         broker.stop()
     say(f"run 2: [MQTT] enabled = false, the same for {args.seconds:g} s")
-    off_rss, off_wall, _ = run(args.bin, config(out / "off.ini", broker.port, False), out / "off.db", out, "off",
+    off_rss, off_wall, _, off_cpu = run(args.bin, config(out / "off.ini", broker.port, False), out / "off.db", out, "off",
                                args.speed, args.seconds)
 
     messages = recorder.snapshot()
@@ -128,6 +129,8 @@ def main() -> None:
     for label, (rows, fewest, mean, missed) in (("MQTT on ", on_grid), ("MQTT off", off_grid)):
         print(f"  sampling, {label}: {rows} rows, snapshots per full row min {fewest} mean {mean:.2f}, "
               f"{missed} rows flagged with missed snapshots")
+    print(f"  service CPU (user + system): MQTT on {on_cpu:.2f} s, off {off_cpu:.2f} s: "
+          f"{(on_cpu - off_cpu) / max(1, len(messages)) * 1e6:.0f} µs a message")
     print(f"  peak RSS, [MQTT] on:            {on_rss / 1024:6.1f} MiB  (wall {on_wall:.1f} s)")
     print(f"  peak RSS, [MQTT] enabled=false: {off_rss / 1024:6.1f} MiB  (baseline, same run; wall {off_wall:.1f} s)")
     print(f"  ratio: {on_rss / off_rss:.2f}")
