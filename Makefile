@@ -7,11 +7,12 @@ SCENARIO     ?= scenarios/home-day.json
 DEMO_SPEED   ?= 180
 DEMO_SECONDS ?= 5400
 DEMO_DB      ?= out/demo.db
-APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev libcurl4-openssl-dev libmodbus-dev
-# The HTTP API's process tests: the dashboard in headless Chromium, promtool for /metrics, wrk for the load test.
-TEST_APT_PACKAGES := chromium chromium-driver prometheus wrk
+APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev libhdf5-dev libarchive-dev zlib1g-dev libbz2-dev liblzma-dev libzstd-dev nettle-dev libcurl4-openssl-dev libmodbus-dev libmosquitto-dev
+# The HTTP API's process tests: the dashboard in headless Chromium, promtool for /metrics, wrk for the load test;
+# MQTT's: a real mosquitto broker (and mosquitto_passwd), openssl for its test certificates.
+TEST_APT_PACKAGES := chromium chromium-driver prometheus wrk mosquitto openssl
 
-.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export bench-http bench-modbus check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export bench-http bench-modbus bench-mqtt check clean
 
 all: build
 
@@ -50,6 +51,7 @@ test-process: deps
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 	@python3 -c 'import moto.server, boto3, pyarrow' >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]' boto3 pyarrow
 	@python3 -c 'import selenium, schemathesis, pymodbus' >/dev/null 2>&1 || python3 -m pip install -q selenium schemathesis pymodbus
+	@python3 -c 'import paho.mqtt, jinja2' >/dev/null 2>&1 || python3 -m pip install -q paho-mqtt jinja2
 	python3 -m pytest -q integration/process
 
 ## The layering: no target imports or depends on a higher one (scripts/layers.txt), with the checker's own tests.
@@ -89,6 +91,11 @@ bench-http: deps
 ## Modbus TCP with 50 clients (a C libmodbus load generator) while the service samples in real time: req/s, p50/p90/p99, peak RSS against [MODBUS] off (not a test; ~30 s after the build).
 bench-modbus: deps
 	bash benchmarks/modbus/load.sh
+
+## MQTT: messages/s the service sustains into a mosquitto broker on loopback (live state every simulated second at a
+## high --sim-speed), the sampling grid meanwhile, and peak RSS against [MQTT] off (not a test; ~1 min after the build).
+bench-mqtt: deps
+	bash benchmarks/mqtt/throughput.sh
 
 check: test
 

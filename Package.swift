@@ -151,12 +151,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The system libmosquitto's header (Debian libmosquitto-dev), confined to MeterMQTT, which loads the library
+        // (libmosquitto1) with dlopen when [MQTT] is on. No pkgConfig: its `--libs` would link libmosquitto and OpenSSL
+        // into every start (+2 MiB resident with MQTT off); the header is in /usr/include.
+        .systemLibrary(name: "CMosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        // MQTT: the live state, every stored minute, lifetime energy, Home Assistant discovery and the outputs, through
+        // libmosquitto on a thread of its own, reconnecting for ever.
+        .target(
+            name: "MeterMQTT",
+            dependencies: [
+                "ADE9000", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "CMosquitto",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The one place that builds the service from a configuration: `run` and the tests call it.
         .target(
             name: "MeterApp",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP", "MeterModbus",
+                "MeterHAL", "MeterCalibration", "MeterServices", "Forecast", "S3Client", "MeterHTTP", "MeterModbus", "MeterMQTT",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -234,7 +249,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["MeterTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MeterModbusTests",
-            dependencies: ["MeterModbus", "MeterConfig", "MeterReadings", "MeterServices", "MeterClock", "ADE9000",
+            dependencies: ["MeterModbus", "MeterMQTT", "MeterConfig", "MeterReadings", "MeterServices", "MeterClock", "ADE9000",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),

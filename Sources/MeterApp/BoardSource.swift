@@ -6,6 +6,7 @@ public import MeterGPIO
 import MeterHTTP
 import MeterHAL
 import MeterModbus
+import MeterMQTT
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -65,5 +66,15 @@ public enum BoardSource {
         return ModbusOutputs(set: { index, on in try outputs.set(output(index), on) },
                              state: { index in outputs.state(output(index)) },
                              fitted: { index in (0...1).contains(index) && outputs.fitted(output(index)) })
+    }
+
+    /// The board's outputs for MQTT: switched and stored as `clemap-edge output` does, the stored state published.
+    static func mqttOutputs(_ board: BoardIO, pins: GPIOPins) -> MQTTOutputs {
+        @Sendable func channel(_ output: MQTTOutputs.Output) -> OutputChannel { output == .a ? .a : .b }
+        let fitted = MQTTOutputs.Output.allCases.filter { pins.offset(of: $0 == .a ? .outputA : .outputB) != nil }
+        return MQTTOutputs(
+            set: { output, on in try board.setOutput(channel(output), on: on) },
+            state: { output in (try? board.storedOutputs())?[channel(output)] },
+            fitted: fitted)
     }
 }

@@ -10,6 +10,7 @@ public import MeterConfig
 import MeterGPIO
 import MeterHTTP
 import MeterModbus
+import MeterMQTT
 public import MeterReadings
 public import MeterServices
 public import MeterStore
@@ -89,7 +90,7 @@ public struct MeterApp: Sendable {
 
     /// Features' tables; one entry per feature (forecaster, exporter, …). Registered whether or not the feature is
     /// on, so that the CLI and a later start find the same file.
-    public static let featureSchemas: [StoreSchema] = [ForecastTables.schema, ExportTables.schema]
+    public static let featureSchemas: [StoreSchema] = [ForecastTables.schema, ExportTables.schema, MQTTTables.schema]
 
     /// Where a model fetched from `[CLOUD] model_prefix` is served from: `[FORECAST] model` when it names a file,
     /// else `cloud-model.tar.gz` beside the database. Nil when no model is fetched.
@@ -175,6 +176,11 @@ public struct MeterApp: Sendable {
             services.append(.init(service: ModbusService(settings: configuration.modbus, hub: hub, clock: clock,
                                                          outputs: board.map { BoardSource.modbusOutputs($0, pins: configuration.gpio) },
                                                          logger: logger)))
+        }
+        if configuration.mqtt.enabled {
+            let context = MQTTService.Context(version: version, model: "NIB v\(configuration.nibVersion) (ADE9000)",
+                                              outputs: board.map { BoardSource.mqttOutputs($0, pins: configuration.gpio) })
+            services.append(.init(service: MQTTService(settings: configuration.mqtt, context: context, hub: hub, logger: logger)))
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {

@@ -3,6 +3,13 @@ public import ADE9000
 public import Logging
 public import MeterGPIO
 public import MeterReadings
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The meter's `config.ini`, typed and validated.
 ///
@@ -108,6 +115,8 @@ public struct MeterConfiguration: Sendable, Hashable {
     public var http: HTTPSettings
     /// `[MODBUS]`: the Modbus TCP server (CLEMAP's register map).
     public var modbus: ModbusSettings
+    /// `[MQTT]`: live values, minutes and Home Assistant discovery to an MQTT broker.
+    public var mqtt: MQTTSettings
 
     /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
     public var logLevel: Logger.Level
@@ -226,6 +235,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         cloud = r.cloud(device: hwSerial)
         http = r.http()
         modbus = r.modbus()
+        mqtt = r.mqtt(serial: hwSerial, source: document.source)
 
         r.markKnown(info, "sensor_status")
         r.markKnown(Section.networking, "wifi_country")
@@ -304,6 +314,7 @@ public struct MeterConfiguration: Sendable, Hashable {
                                     ? " (model updates wait for [FORECAST] enabled = true)" : ""))
         out.append(http.summary)
         out.append(modbus.summary)
+        out.append(mqtt.summary)
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
@@ -328,6 +339,7 @@ private enum Section {
     static let cloud = "CLOUD"
     static let http = "HTTP"
     static let modbus = "MODBUS"
+    static let mqtt = "MQTT"
 }
 
 // MARK: - Formatting (no Foundation)
@@ -640,6 +652,87 @@ private struct ConfigReader {
         modbus.idleTimeoutSeconds = Int(integer(m, "idle_timeout_sec", required: false, range: 1...3600, example: "60") ?? 60)
         modbus.outputsWritable = bool(m, "outputs_writable") ?? false
         return modbus
+    }
+
+    /// `[MQTT]`: read whether or not it is enabled (a typo is found before it is switched on); what only matters for a
+    /// working client (a usable hw_serial for the defaults, the CA file) only when enabled. The password's value never
+    /// goes into an error.
+    mutating func mqtt(serial: String?, source: String) -> MQTTSettings {
+        let m = Section.mqtt
+        let enabled = bool(m, "enabled") ?? false
+        let tls = bool(m, "tls") ?? false
+        var host = "127.0.0.1"
+        if let e = entry(m, "host", required: false, example: "192.168.1.20"), !e.value.isEmpty {
+            if MQTTSettings.isHost(e.value) { host = e.value } else {
+                fail(.badValue, e, allowed: "a host name or IP address", "'\(e.value)' is not a host name or IP address",
+                     "write the broker's name or address only (no mqtt://, port or path), e.g. host = 192.168.1.20; the port goes in port =")
+            }
+        }
+        // Empty or absent: 1883, or 8883 with TLS, so that `tls = true` alone is enough.
+        let port = entry(m, "port", required: false, example: "")?.value.isEmpty == true ? nil
+            : integer(m, "port", required: false, range: 1...65_535, example: tls ? "8883" : "1883").map { Int($0) }
+        var caFile: String?
+        if let e = entry(m, "ca_file", required: false, example: "/etc/ssl/certs/my-ca.pem"), !e.value.isEmpty {
+            caFile = Self.resolvePath(e.value, relativeTo: source)
+            if !tls {
+                conflict(m, "ca_file", "ca_file is set but tls = false, so the connection would not be encrypted",
+                         "set tls = true (and port = 8883, the broker's TLS port), or empty ca_file")
+            } else if enabled, let path = caFile, access(path, R_OK) != 0 {
+                fail(.badValue, e, "'\(e.value)' cannot be read (\(path))",
+                     "write the path of the PEM file holding the CA that signed the broker's certificate, or leave ca_file empty for the system's CAs")
+            }
+        }
+        let username = entry(m, "username", required: false, example: "meter")?.value
+        let password = entry(m, "password", required: false, example: "…")?.value
+        var settings = MQTTSettings(enabled: enabled, host: host, port: port, tls: tls, caFile: caFile,
+                                    username: username.flatMap { $0.isEmpty ? nil : $0 }, password: password.flatMap { $0.isEmpty ? nil : $0 },
+                                    serial: serial.flatMap { $0.isEmpty ? nil : $0 })
+        if settings.password != nil, settings.username == nil {
+            // `conflict`, not `fail`: an error carries the found value, and this one is a secret.
+            conflict(m, "password", "a password is set without a username", "set username = <the broker's user for this meter>, or empty password")
+        }
+        if let e = entry(m, "client_id", required: false, example: "clemap-edge-SE05000551"), !e.value.isEmpty {
+            if e.value.utf8.count <= 65_535, e.value.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 32 && $0.value < 127 }) {
+                settings.clientID = e.value
+            } else {
+                fail(.badValue, e, "'\(e.value)' is not a client id of printable ASCII without spaces",
+                     "write a client id unique on the broker, e.g. client_id = clemap-edge-SE05000551, or delete the line for the default")
+            }
+        }
+        func topic(_ key: String, example: String) -> String? {
+            guard let e = entry(m, key, required: false, example: example), !e.value.isEmpty else { return nil }
+            guard MQTTSettings.isPublishTopic(e.value) else {
+                fail(.badValue, e, "'\(e.value)' is not a topic to publish under: no + or #, no empty level (//), no leading or trailing /, not starting with $",
+                     "write topic levels separated by /, e.g. \(key) = \(example)")
+                return nil
+            }
+            return e.value
+        }
+        let baseTopic = topic("base_topic", example: "clemap/SE05000551")
+        if let baseTopic { settings.baseTopic = baseTopic }
+        if let prefix = topic("discovery_prefix", example: "homeassistant") { settings.discoveryPrefix = prefix }
+        settings.publishIntervalSeconds = Int(integer(m, "publish_interval_sec", required: false, range: 1...86_400, example: "10") ?? 10)
+        settings.discovery = bool(m, "discovery") ?? true
+        settings.commands = bool(m, "commands") ?? false
+        if enabled {
+            // The defaults name the meter by its serial: it must be there and fit a topic level and a client id.
+            let usable = settings.serial.map { s in
+                s.unicodeScalars.allSatisfy { $0.isASCII && $0.value > 32 && $0.value < 127 && $0 != "/" && $0 != "+" && $0 != "#" }
+            } ?? false
+            if !usable, baseTopic == nil || entry(m, "client_id", required: false, example: "")?.value.isEmpty != false {
+                conflict(Section.info, "hw_serial", "[MQTT] names its default topics and client id by [INFO] hw_serial, which is "
+                         + (settings.serial.map { "'\($0)', not usable in a topic level" } ?? "not set"),
+                         "set [INFO] hw_serial to the meter's serial (letters, digits, - . _), e.g. hw_serial = SE05000551, or set [MQTT] base_topic and client_id")
+            }
+        }
+        return settings
+    }
+
+    /// A path from config.ini: absolute as written, relative to the config file's folder otherwise.
+    private static func resolvePath(_ path: String, relativeTo configPath: String) -> String {
+        if path.hasPrefix("/") { return path }
+        guard let slash = configPath.lastIndex(of: "/") else { return path }
+        return String(configPath[..<slash]) + "/" + path
     }
 
     mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {

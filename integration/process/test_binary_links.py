@@ -26,3 +26,5 @@ def test_only_foundation_essentials_is_linked(clemap_bin: Path):
     assert forbidden == [], f"{clemap_bin} links {forbidden}: a dependency turned a FullFoundation trait on (see Package.swift)"
     # libcurl is loaded with dlopen when the exporter first needs it, never linked (Sources/CCurl).
     assert not any(name.startswith("libcurl") for name in libraries), libraries
+    # libmosquitto (and with it OpenSSL) likewise, when [MQTT] is enabled (Sources/MeterMQTT/Mosquitto).
+    assert not any(name.startswith(("libmosquitto", "libssl", "libcrypto")) for name in libraries), libraries
