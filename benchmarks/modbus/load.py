@@ -86,6 +86,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--with-mqtt", action="store_true",
+                        help="run 1 also publishes to a mosquitto on loopback (state every second): the peak RSS with both on")
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="clemap-bench-modbus."))
     config_ini = ROOT / "calibration" / "config.ini"
@@ -93,8 +95,14 @@ def main() -> None:
     # 1. Loaded.
     http_port, modbus_port = free_port(), free_port()
     base = f"http://127.0.0.1:{http_port}"
-    config = write_config(config_ini, out / "on.ini", http_port,
-                          settings={"MODBUS": {"enabled": "true", "port": str(modbus_port), "max_clients": "64"}})
+    settings = {"MODBUS": {"enabled": "true", "port": str(modbus_port), "max_clients": "64"}}
+    broker = recorder = None
+    if args.with_mqtt:
+        from mqttbroker import Broker, Recorder  # imports paho-mqtt only when asked
+        broker = Broker(out)
+        recorder = Recorder(broker.port)
+        settings["MQTT"] = {"enabled": "true", "host": "127.0.0.1", "port": str(broker.port), "publish_interval_sec": "1"}
+    config = write_config(config_ini, out / "on.ini", http_port, settings=settings)
     say(f"run 1: the service with [MODBUS] on 127.0.0.1:{modbus_port}, {args.clients} clients for {args.seconds:g} s")
     began = time.monotonic()
     service = start(args.bin, config, out / "on.db", out / "on.log", out)
@@ -112,6 +120,11 @@ def main() -> None:
         result = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         stop(service)
+        mqtt_messages = len(recorder.snapshot()) if recorder else 0
+        if recorder:
+            recorder.close()
+        if broker:
+            broker.stop()
     duration = time.monotonic() - began
 
     # 2. Baseline: no Modbus server, as long as run 1.
@@ -135,9 +148,12 @@ def main() -> None:
           f"max {result['max_ms']:.2f} ms")
     print(f"  sampling during the load: {snapshots} snapshots in {t1 - t0:.1f} s "
           f"({'kept one a second' if abs(snapshots - (t1 - t0)) <= 1.5 else 'MISSED SECONDS'})")
+    if args.with_mqtt:
+        print(f"  [MQTT] on as well (mosquitto on loopback, state every second): {mqtt_messages} messages received in run 1")
     print(f"  peak RSS (VmHWM), [MODBUS] on, before the load: {idle_rss / 1024:6.1f} MiB")
     print(f"  peak RSS (VmHWM), [MODBUS] on under load:      {loaded_rss / 1024:6.1f} MiB")
-    print(f"  peak RSS (VmHWM), [MODBUS] enabled = false:    {baseline_rss / 1024:6.1f} MiB   (baseline, same run)")
+    print(f"  peak RSS (VmHWM), [MODBUS] enabled = false:    {baseline_rss / 1024:6.1f} MiB   (baseline, same run"
+          + (", [MQTT] off too)" if args.with_mqtt else ")"))
     print(f"  ratio under load / baseline: {loaded_rss / baseline_rss:.2f}")
     if result["errors"] or result["connect_failures"]:
         say("some requests failed: see the figures above")
