@@ -20,62 +20,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "integration" / "process"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "lib"))
 
 import wrk  # noqa: E402
 from httpservice import free_port, write_config  # noqa: E402
+from service import NAME, die, get_json, say, start, stop, wait_for_reading  # noqa: E402
 
-
-def say(text: str) -> None:
-    print(f"[bench-modbus] {text}", file=sys.stderr, flush=True)
-
-
-def die(text: str) -> None:
-    say(f"ERROR: {text}")
-    sys.exit(1)
-
-
-def start(binary: Path, config: Path, db: Path, log: Path, tmp: Path) -> subprocess.Popen[bytes]:
-    argv = [str(binary), "run", "--simulate", "--config", str(config), "--db", str(db),
-            "--scenario", str(ROOT / "scenarios" / "unbalanced-neutral.json"), "--sim-speed", "1"]
-    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(log, "wb"),
-                            env={**os.environ, "TMPDIR": str(tmp)})
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
-
-
-def get_json(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as r:
-        return json.load(r)
-
-
-def wait_for_reading(base: str, process: subprocess.Popen[bytes], log: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            die(f"the service exited ({process.returncode}):\n{log.read_text()[-2000:]}")
-        try:
-            get_json(base + "/api/v1/live")
-            return
-        except OSError:
-            time.sleep(0.1)
-    die(f"no answer from {base}/api/v1/live within {timeout} s:\n{log.read_text()[-2000:]}")
+NAME[0] = "bench-modbus"
 
 
 def main() -> None:
@@ -105,7 +64,7 @@ def main() -> None:
     config = write_config(config_ini, out / "on.ini", http_port, settings=settings)
     say(f"run 1: the service with [MODBUS] on 127.0.0.1:{modbus_port}, {args.clients} clients for {args.seconds:g} s")
     began = time.monotonic()
-    service = start(args.bin, config, out / "on.db", out / "on.log", out)
+    service = start(args.bin, config, out / "on.db", out / "on.log", out, "unbalanced-neutral")
     try:
         wait_for_reading(base, service, out / "on.log")
         time.sleep(args.warmup)
@@ -130,7 +89,7 @@ def main() -> None:
     # 2. Baseline: no Modbus server, as long as run 1.
     say(f"run 2: the same service with [MODBUS] enabled = false for {duration:.0f} s")
     config = write_config(config_ini, out / "off.ini", free_port(), settings={"MODBUS": {"enabled": "false"}})
-    baseline = start(args.bin, config, out / "off.db", out / "off.log", out)
+    baseline = start(args.bin, config, out / "off.db", out / "off.log", out, "unbalanced-neutral")
     try:
         time.sleep(duration)
         if baseline.poll() is not None:
