@@ -93,3 +93,8 @@ public struct ModbusService: Service {
         }
     }
 }
+
+extension ModbusService: CustomStringConvertible {
+    /// ServiceLifecycle names services in its log by their description; a struct's default would print every field.
+    public var description: String { "MeterModbus.ModbusService" }
+}
