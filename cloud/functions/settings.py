@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from training import contract
+
 #: Training job names are `<JOB_PREFIX>-<device slug>-<UTC time>`, at most 63 of [A-Za-z0-9-].
 _JOB_PREFIX = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,14})$")
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -104,8 +106,10 @@ class TriggerSettings:
                                 '{"window": 60, "horizon": 15}') from None
         if not isinstance(hyperparameters, dict):
             raise SettingsError("HYPERPARAMETERS must be a JSON object, e.g. {\"window\": 60, \"horizon\": 15}")
-        if any(str(k).startswith("sagemaker_") for k in hyperparameters):
-            raise SettingsError("HYPERPARAMETERS may not set sagemaker_* keys: the trigger sets those")
+        unknown = sorted(set(hyperparameters) - set(contract.HYPERPARAMETERS))
+        if unknown:
+            raise SettingsError(f"HYPERPARAMETERS sets {', '.join(unknown)}, which train.py does not take; "
+                                f"it takes {', '.join(contract.HYPERPARAMETERS)}")
         max_runtime = _integer(env, "MAX_RUNTIME_SECONDS", 3600, 60, 432_000)
         min_hours = _integer(env, "MIN_HOURS_BETWEEN_JOBS", 24, 1, 24 * 365)
         if min_hours * 3600 < max_runtime:

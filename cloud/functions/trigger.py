@@ -34,6 +34,7 @@ from botocore.exceptions import ClientError
 
 from functions import names
 from functions.settings import TriggerSettings
+from training import contract
 
 logger = logging.getLogger("clemap.retrain-trigger")
 logger.setLevel(logging.INFO)
@@ -43,11 +44,7 @@ TRAINING_SOURCES = Path(__file__).resolve().parent.parent / "training"
 TRAINING_PROGRAM = "train.py"
 
 #: What SageMaker reads from the job's log (the lines train.py prints) and shows as the job's metrics.
-METRIC_DEFINITIONS = [
-    {"Name": "validation:mae", "Regex": r"validation_mae=([-+0-9.eE]+);"},
-    {"Name": "validation:persistence_mae", "Regex": r"persistence_mae=([-+0-9.eE]+);"},
-    {"Name": "validation:skill", "Regex": r"skill=([-+0-9.eE]+);"},
-]
+METRIC_DEFINITIONS = contract.METRIC_DEFINITIONS
 
 #: The clock, replaced by the tests.
 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)

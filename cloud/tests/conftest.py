@@ -14,11 +14,7 @@ from types import SimpleNamespace
 from typing import Any, Iterator
 from urllib.parse import quote_plus
 
-import boto3
 import pytest
-from moto import mock_aws
-
-from functions import publish, trigger
 
 ASSUME = json.dumps({"Version": "2012-10-17", "Statement": []})
 
@@ -65,6 +61,12 @@ class Stack:
 
 @pytest.fixture(params=[("eu-central-2", "210987654321"), ("ap-southeast-4", "109876543210")], ids=["zurich", "melbourne"])
 def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    # Imported here: tests/tensorflow runs under TensorFlow's venv, which has neither boto3 nor moto.
+    import boto3
+    from moto import mock_aws
+
+    from functions import publish, trigger
+
     region, account = request.param
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)

@@ -96,7 +96,7 @@ def test_the_job_reads_its_device_minutes_on_one_training_channel_with_the_shipp
     archive = tarfile.open(fileobj=io.BytesIO(stack.s3.get_object(Bucket=bucket, Key=key)["Body"].read()))
     shipped = {m.name: archive.extractfile(m).read() for m in archive.getmembers()}
     assert shipped == {p.name: p.read_bytes() for p in (CLOUD / "training").glob("*.py")}
-    assert "train.py" in shipped and "minutes.py" in shipped
+    assert {"train.py", "minutes.py", "contract.py"} <= set(shipped)
 
 
 def test_metric_definitions_read_the_lines_train_py_prints() -> None:
@@ -166,8 +166,8 @@ def test_settings_name_the_variable_and_the_fix(stack: Stack, monkeypatch: pytes
         with pytest.raises(SettingsError, match="never overlap"):
             TriggerSettings.from_environment()
     with monkeypatch.context() as m:
-        m.setenv("HYPERPARAMETERS", '{"sagemaker_program": "evil.py"}')
-        with pytest.raises(SettingsError, match="sagemaker_"):
+        m.setenv("HYPERPARAMETERS", '{"sagemaker_program": "evil.py", "windw": 30}')
+        with pytest.raises(SettingsError, match="sets sagemaker_program, windw, which train.py does not take"):
             TriggerSettings.from_environment()
 
 

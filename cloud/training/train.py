@@ -23,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # minutes.py beside it, however the script is started
 import minutes  # noqa: E402
+import contract  # noqa: E402
 
 if TYPE_CHECKING:
     import keras
@@ -66,11 +67,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         default=Path(env("SM_OUTPUT_DATA_DIR")) if env("SM_OUTPUT_DATA_DIR") else None)
     parser.add_argument("--failure-file", type=Path,
                         default=Path("/opt/ml/output/failure") if Path("/opt/ml/output").is_dir() else None)
-    for name, kind, default in (("window", _int, 60), ("horizon", _int, 15), ("target", _decoded, "mean"),
-                                ("cell", _decoded, "lstm"), ("units", _int, 32), ("epochs", _int, 20),
-                                ("batch_size", _int, 256), ("learning_rate", _float, 0.001),
-                                ("validation_fraction", _float, 0.2), ("min_skill", _float, 0.0),
-                                ("format", _decoded, "h5"), ("seed", _int, 1)):
+    for name, default in contract.HYPERPARAMETERS.items():
+        kind = {int: _int, float: _float, str: _decoded}[type(default)]
         spellings = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
         parser.add_argument(*spellings, dest=name, type=kind, default=default)
     return parser.parse_args(argv)
@@ -144,7 +142,7 @@ def train(args: argparse.Namespace, metrics: dict[str, float]) -> None:
     metrics["persistence_mae"] = minutes.mae(minutes.persistence(validation), validation.targets)
     metrics["skill"] = minutes.skill(metrics["validation_mae"], metrics["persistence_mae"])
     for name, value in metrics.items():
-        print(f"{name}={value};", flush=True)  # SageMaker's metric definitions read these lines
+        print(contract.metric_line(name, value), flush=True)  # SageMaker's metric definitions read these lines
     print(f"validation MAE {metrics['validation_mae']:.6g} W against persistence {metrics['persistence_mae']:.6g} W: "
           f"skill {metrics['skill']:.4g} (must exceed {args.min_skill})", flush=True)
 
