@@ -12,7 +12,7 @@ APT_PACKAGES := linux-libc-dev pkg-config libsqlite3-dev sqlite3 libgpiod-dev li
 # MQTT's: a real mosquitto broker (and mosquitto_passwd), openssl for its test certificates.
 TEST_APT_PACKAGES := chromium chromium-driver prometheus wrk mosquitto openssl
 
-.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 bench bench-forecast bench-forecast-day bench-backtest bench-export bench-http bench-modbus bench-mqtt check clean
+.PHONY: all deps build release demo read-demo test test-layering test-swift test-process test-gpiod2 test-cloud-functions test-cloud bench bench-forecast bench-forecast-day bench-backtest bench-export bench-http bench-modbus bench-mqtt check clean
 
 all: build
 
@@ -37,7 +37,7 @@ read-demo: build
 
 ## Every test: unit, simulator end to end, CLI, the service as a process (kill -9, storage faults),
 ## and the installation (systemd unit, udev rules, make install; the unit also under a real systemd).
-test: test-layering test-swift test-process test-gpiod2
+test: test-layering test-swift test-process test-gpiod2 test-cloud-functions
 	CLEMAP_LIVE_SYSTEMD=1 $(MAKE) --no-print-directory test-install
 
 test-swift: deps
@@ -59,6 +59,20 @@ test-layering:
 	@python3 -m pytest --version >/dev/null 2>&1 || python3 -m pip install -q pytest
 	python3 -m pytest -q -p no:cacheprovider integration/layering
 	PATH="/opt/swift/usr/bin:$$PATH" python3 scripts/check-layering.py
+
+## The cloud retraining loop without TensorFlow (cloud/README.md): the functions against moto in process, the template
+## (cfn-lint clean, least privilege, in step with the exporter's layout), the training job's data part; pinned, in .venv-cloud.
+test-cloud-functions:
+	@scripts/ensure-venv.sh .venv-cloud cloud/requirements-dev.txt
+	.venv-cloud/bin/python -m pytest -q -p no:cacheprovider cloud/tests --ignore=cloud/tests/tensorflow
+
+## The cloud part whole: the above, the training job under TensorFlow (.venv-cloud-train, ~1.5 GB the first time),
+## and the loop end to end: the device exports to moto's server, a job trains on it, the device serves the model (~3 min).
+CLOUD_TRAIN_VENV ?= .venv-cloud-train
+test-cloud: build test-cloud-functions
+	@scripts/ensure-venv.sh $(CLOUD_TRAIN_VENV) cloud/training/requirements.txt cloud/training/requirements-local.txt
+	$(CLOUD_TRAIN_VENV)/bin/python -m pytest -q -p no:cacheprovider cloud/tests/tensorflow
+	CLOUD_TRAIN_PYTHON=$(CURDIR)/$(CLOUD_TRAIN_VENV)/bin/python .venv-cloud/bin/python -m pytest -q -s -p no:cacheprovider integration/cloud
 
 ## libgpiod 2.x (Debian 13): the CGPIOD shim compiled, linked and run against it, beside the system's 1.6.
 test-gpiod2: deps

@@ -65,6 +65,8 @@ def handler(event: dict[str, Any], context: Any, clients: Clients | None = None)
         return _skip(job, f"its skill against persistence is {skill}, not above 0")
     source = description["ModelArtifacts"]["S3ModelArtifacts"]
     source_bucket, _, source_key = source.removeprefix("s3://").partition("/")
+    if not _exists(clients.s3, source_bucket, source_key):
+        return _skip(job, f"its artifact {source} is missing (deleted, or the job wrote elsewhere)")
     destination = names.model_key(settings.model_prefix, device, job)
     if _exists(clients.s3, settings.bucket, destination):
         return _skip(job, f"s3://{settings.bucket}/{destination} is already published (an event delivered twice)")

@@ -93,6 +93,13 @@ def test_only_completed_jobs_of_this_stack_with_a_device_and_a_positive_skill_ar
     assert head["Metadata"]["skill"] == "0.1830"
 
 
+def test_a_completed_job_without_its_artifact_is_reported_not_copied(stack: Stack) -> None:
+    job, artifact = started_job(stack)
+    stack.s3.delete_object(Bucket=stack.bucket, Key=artifact)  # the test's doing: no function deletes
+    result = publish.handler(state_change(job), None)
+    assert result["published"] is None and f"{artifact} is missing" in result["reason"]
+
+
 def test_jobs_not_of_this_stack_or_without_a_device_tag_are_left_alone(stack: Stack) -> None:
     assert "not a job of this stack" in publish.handler(state_change("someone-elses-job"), None)["reason"]
     stack.sagemaker.create_training_job(

@@ -232,7 +232,7 @@ def test_resource_star_only_where_there_are_no_resources(template: dict[str, Any
 
 def test_every_list_bucket_is_limited_by_prefix(template: dict[str, Any]) -> None:
     expected = {"RetrainTriggerPolicy": {"training-code/*"}, "TrainingDataPolicy": {"data/*", "training-code/*"},
-                "PublishModelRole": {"models/*"}, "DevicePolicy": {"models/*"}}
+                "PublishModelRole": {"training-output/*", "models/*"}, "DevicePolicy": {"models/*"}}
     found: dict[str, set[str]] = {}
     for name, body in template["Resources"].items():
         for statement in statements({"Resources": {name: body}}):

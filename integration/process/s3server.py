@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-#: Unauthenticated requests moto allows before it checks signatures (the set-up below uses exactly these).
+#: Unauthenticated requests moto allows before it checks signatures (the set-up below uses exactly these), and three
+#: more for each further user.
 SETUP_REQUESTS = 5
 
 #: moto's server, with its signature check over the path and query as sent (as AWS signs them): moto 5.2.1 checks
@@ -57,9 +58,14 @@ class Credentials:
 
 
 class MotoServer:
-    """moto's S3 server on 127.0.0.1, with an IAM user allowed its bucket and one versioned bucket."""
+    """moto's S3 server on 127.0.0.1, with an IAM user allowed its bucket and one versioned bucket.
 
-    def __init__(self, workdir: Path, bucket: str = "clemap-lake", region: str = "us-east-1"):
+    `users` adds IAM users, each allowed the actions given (on any resource): `self.users[name]` are their
+    credentials. moto checks every later request's signature and the signer's policy, for every service it serves.
+    """
+
+    def __init__(self, workdir: Path, bucket: str = "clemap-lake", region: str = "us-east-1",
+                 users: dict[str, list[str]] | None = None):
         try:
             import boto3  # noqa: F401
             import moto.server  # noqa: F401
@@ -70,7 +76,10 @@ class MotoServer:
         self.port = free_port()
         self.log_path = workdir / f"moto-{self.port}.log"
         self._log = open(self.log_path, "wb")
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(SETUP_REQUESTS), AWS_DEFAULT_REGION=region,
+        self._users = users or {}
+        self.users: dict[str, Credentials] = {}
+        setup_requests = SETUP_REQUESTS + 3 * len(self._users)
+        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT=str(setup_requests), AWS_DEFAULT_REGION=region,
                    MOTO_S3_PARENT=str(os.getpid()), MOTO_S3_LIFETIME="3600")
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
             env.pop(key, None)
@@ -106,6 +115,12 @@ class MotoServer:
         s3 = boto3.client("s3", **anonymous)
         s3.create_bucket(Bucket=self.bucket)  # 4
         s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})  # 5
+        for name, actions in self._users.items():
+            iam.create_user(UserName=name)
+            document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}
+            iam.put_user_policy(UserName=name, PolicyName=f"{name}-actions", PolicyDocument=json.dumps(document))
+            key = iam.create_access_key(UserName=name)["AccessKey"]
+            self.users[name] = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
         # From here on every request is signed and checked.
         self.client(credentials).list_objects_v2(Bucket=self.bucket, MaxKeys=1)
         return credentials

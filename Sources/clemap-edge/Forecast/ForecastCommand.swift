@@ -174,8 +174,11 @@ struct ForecastStatus: AsyncParsableCommand {
     func run() async throws {
         let (configuration, logger, store) = try database.open(global)
         defer { store.close() }
+        // A model fetched from [CLOUD] is served from its own file when [FORECAST] model is builtin: as the service does.
+        var settings = configuration.forecast
+        settings.modelPath = MeterApp.cloudModelPath(configuration: configuration, databasePath: store.path) ?? settings.modelPath
         let report: ForecastReport
-        do { report = try ForecastReport.read(store, settings: configuration.forecast, logger: logger) } catch {
+        do { report = try ForecastReport.read(store, settings: settings, logger: logger) } catch {
             throw CLIError(description: "\(error)")
         }
         if json { print(JSONOutput.line(report)); return }
