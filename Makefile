@@ -66,10 +66,13 @@ test-cloud-functions:
 	@scripts/ensure-venv.sh .venv-cloud cloud/requirements-dev.txt
 	.venv-cloud/bin/python -m pytest -q -p no:cacheprovider cloud/tests --ignore=cloud/tests/tensorflow
 
-## The cloud part whole: the above, the training job under TensorFlow (.venv-cloud-train, ~1.5 GB the first time),
-## and the loop end to end: the device exports to moto's server, a job trains on it, the device serves the model (~3 min).
+## The cloud part whole: the above, `sam validate --lint` (.venv-sam), the training job under TensorFlow
+## (.venv-cloud-train, ~1.5 GB the first time), and the loop end to end: the device exports to moto's server, a job
+## trains on it, the device serves the model (~3 min).
 CLOUD_TRAIN_VENV ?= .venv-cloud-train
 test-cloud: build test-cloud-functions
+	@scripts/ensure-venv.sh .venv-sam cloud/requirements-sam.txt
+	SAM_CLI=$(CURDIR)/.venv-sam/bin/sam .venv-cloud/bin/python -m pytest -q -p no:cacheprovider cloud/tests/test_template.py -k sam_validate
 	@scripts/ensure-venv.sh $(CLOUD_TRAIN_VENV) cloud/training/requirements.txt cloud/training/requirements-local.txt
 	$(CLOUD_TRAIN_VENV)/bin/python -m pytest -q -p no:cacheprovider cloud/tests/tensorflow
 	CLOUD_TRAIN_PYTHON=$(CURDIR)/$(CLOUD_TRAIN_VENV)/bin/python .venv-cloud/bin/python -m pytest -q -s -p no:cacheprovider integration/cloud

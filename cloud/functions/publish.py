@@ -14,10 +14,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
-from functions import names
+from functions import aws, names
 from functions.settings import PublishSettings
 
 logger = logging.getLogger("clemap.publish-model")
@@ -31,15 +30,7 @@ class Clients:
 
     @classmethod
     def default(cls) -> Clients:
-        """Made once per container and kept across invocations (making clients costs ~0.1 s each)."""
-        global _clients
-        if _clients is None:
-            session = boto3.session.Session()
-            _clients = cls(s3=session.client("s3"), sagemaker=session.client("sagemaker"))
-        return _clients
-
-
-_clients: Clients | None = None
+        return cls(s3=aws.client("s3"), sagemaker=aws.client("sagemaker"))
 
 
 def handler(event: dict[str, Any], context: Any, clients: Clients | None = None) -> dict[str, Any]:

@@ -65,7 +65,7 @@ def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     import boto3
     from moto import mock_aws
 
-    from functions import publish, trigger
+    from functions import aws, trigger
 
     region, account = request.param
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
@@ -77,8 +77,7 @@ def stack(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> It
     clock = [datetime(2026, 12, 6, 11, 0, 0, tzinfo=timezone.utc)]
     monkeypatch.setattr(trigger, "now", lambda: clock[0])
     monkeypatch.setattr(trigger, "_uploaded", {})
-    monkeypatch.setattr(trigger, "_clients", None)
-    monkeypatch.setattr(publish, "_clients", None)
+    aws.forget()
     with mock_aws():
         bucket = f"clemap-lake-{account}"
         s3 = boto3.client("s3", region_name=region)

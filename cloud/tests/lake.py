@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import datetime
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
-PHASES = ("l1", "l2", "l3")
-# meter_data's columns in table order (Sources/MeterReadings/Rows/MinuteRow+Columns.swift,
-# integration/process/conftest.py METER_COLUMNS).
-METER_COLUMNS = (
-    ["time"]
-    + [f"{p}_{q}" for q in ("v", "i", "p", "q", "s", "pf") for p in PHASES]
-    + ["freq"]
-    + [f"{p}_{q}" for q in ("wh_imp", "wh_exp", "varh", "vah") for p in PHASES]
-    + ["duration_s", "samples", "flags", "temp_c", "input_b"]
-)
+SCHEMA_SWIFT = Path(__file__).resolve().parents[2] / "Sources" / "MeterStore" / "Schema.swift"
+
+
+def meter_data_columns() -> list[tuple[str, str]]:
+    """(name, SQLite type) of `CREATE TABLE meter_data`, in table order: the exporter's CSV header (MinuteRow.columns,
+    which a Swift test keeps equal to that table)."""
+    body = re.search(r"CREATE TABLE meter_data \((.*?)\n\s*\);", SCHEMA_SWIFT.read_text(), re.S)
+    assert body, f"no CREATE TABLE meter_data in {SCHEMA_SWIFT}"
+    return [(m.group(1), m.group(2)) for m in re.finditer(r"\b([a-z0-9_]+) (INTEGER|REAL)\b", body.group(1))]
+
+
+METER_COLUMNS = [name for name, _ in meter_data_columns()]
 
 
 def hour_path(root: Path, device: str, time: int) -> Path:

@@ -24,11 +24,12 @@ from typing import Any
 import pytest
 from cfnlint.decode import decode
 
+from lake import meter_data_columns
+
 CLOUD = Path(__file__).resolve().parents[1]
 REPO = CLOUD.parent
 TEMPLATE_PATH = CLOUD / "template.yaml"
 README = CLOUD / "README.md"
-SCHEMA_SWIFT = REPO / "Sources" / "MeterStore" / "Schema.swift"
 LAKE_LAYOUT_SWIFT = REPO / "Sources" / "MeterServices" / "Export" / "LakeLayout.swift"
 
 #: Statements allowed on Resource "*": the actions that have no resource-level permissions.
@@ -116,13 +117,6 @@ def readme_environment() -> tuple[set[str], set[str]]:
                for name in variable.findall(line.split("|")[1])}
     publish = set(variable.findall(publish_part.splitlines()[0]))
     return trigger, publish
-
-
-def meter_data_columns() -> list[tuple[str, str]]:
-    """(name, SQLite type) of `CREATE TABLE meter_data`, in table order."""
-    body = re.search(r"CREATE TABLE meter_data \((.*?)\n\s*\);", SCHEMA_SWIFT.read_text(), re.S)
-    assert body, f"no CREATE TABLE meter_data in {SCHEMA_SWIFT}"
-    return [(m.group(1), m.group(2)) for m in re.finditer(r"\b([a-z0-9_]+) (INTEGER|REAL)\b", body.group(1))]
 
 
 def exporter_key(prefix: str, device: str, date: str, hour: str) -> str:

@@ -63,8 +63,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
                         default=Path(env("SM_MODEL_DIR", "/opt/ml/model")))
     # SageMaker's TF estimator adds --model_dir s3://…, meant for TF checkpoints; the model goes to SM_MODEL_DIR.
     parser.add_argument("--model_dir", dest="ignored_model_dir", help=argparse.SUPPRESS)
-    parser.add_argument("--output-data-dir", type=Path,
-                        default=Path(env("SM_OUTPUT_DATA_DIR")) if env("SM_OUTPUT_DATA_DIR") else None)
+    output_data = env("SM_OUTPUT_DATA_DIR")
+    parser.add_argument("--output-data-dir", type=Path, default=Path(output_data) if output_data else None)
     parser.add_argument("--failure-file", type=Path,
                         default=Path("/opt/ml/output/failure") if Path("/opt/ml/output").is_dir() else None)
     for name, default in contract.HYPERPARAMETERS.items():

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -39,7 +40,7 @@ from cfnlint.decode import decode
 
 from process_conftest import ServiceProcess
 from s3server import MotoServer, cloud_config
-from functions import names, publish, trigger
+from functions import aws, names, publish, trigger
 from training import contract
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,10 +158,13 @@ def run_training_job(job: str, harness: SimpleNamespace, root: Path, train_pytho
 
 
 def notify(keys: list[str], bucket: str, context: SimpleNamespace) -> None:
-    """S3's notifications: one event per object created, key URL-encoded."""
+    """S3's notifications: one event per object created, key URL-encoded (the trigger's line for each is muted)."""
+    logger = logging.getLogger("clemap.retrain-trigger")
+    logger.setLevel(logging.WARNING)
     for key in keys:
         trigger.handler({"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
                                       "s3": {"bucket": {"name": bucket}, "object": {"key": quote_plus(key)}}}]}, context)
+    logger.setLevel(logging.INFO)
 
 
 def newest_row_time(service: ServiceProcess) -> int:
@@ -206,11 +210,9 @@ def test_the_retraining_loop_end_to_end(tmp_path: Path, clemap_bin: Path, config
             monkeypatch.delenv(name, raising=False)
         for key, value in environment.items():
             monkeypatch.setenv(key, value)
-        monkeypatch.setattr(trigger, "_clients", None)
-        monkeypatch.setattr(publish, "_clients", None)
-        made = trigger.Clients.default()
-        recorder = ScheduleRecorder(made.scheduler)
-        monkeypatch.setattr(trigger, "_clients", trigger.Clients(s3=made.s3, sagemaker=made.sagemaker, scheduler=recorder))
+        aws.forget()
+        recorder = ScheduleRecorder(aws.client("scheduler"))
+        monkeypatch.setitem(aws._made, "scheduler", recorder)
         monkeypatch.setattr(trigger, "_uploaded", {})
         context = SimpleNamespace(invoked_function_arn=f"arn:aws:lambda:{region}:123456789012:function:retrain-trigger")
 
@@ -253,8 +255,7 @@ def test_the_retraining_loop_end_to_end(tmp_path: Path, clemap_bin: Path, config
         assert trained["metrics"]["validation:skill"] > 0
 
         # 4. Published; the device fetches, checks and serves it.
-        functions = publish.Clients.default()
-        clients = publish.Clients(s3=functions.s3, sagemaker=SageMakerOutcome(functions.sagemaker, outcomes))
+        clients = publish.Clients(s3=aws.client("s3"), sagemaker=SageMakerOutcome(aws.client("sagemaker"), outcomes))
         mark = len(service.lines)
         result = publish.handler({"detail": {"TrainingJobName": job, "TrainingJobStatus": "Completed"}}, None, clients)
         assert result["published"] == f"s3://{moto.bucket}/models/device={DEVICE}/{job}/model.tar.gz"
@@ -304,17 +305,19 @@ def test_the_retraining_loop_end_to_end(tmp_path: Path, clemap_bin: Path, config
         con.close()
         assert count >= 300, f"only {count} scored Keras forecasts"
         live_skill = 1 - keras / persistence
+        check = re.search(r" model=(.*) \[MeterServices\]", verdict.text).group(1)
         print(f"\nretraining loop, end to end ({time.monotonic() - began:.0f} s): "
               f"{len(uploaded)} hourly objects from {DEVICE} ({history_seconds:.0f} s at {SPEED}x); "
               f"one schedule, one job {job} on {trained['objects']} objects, trained in {trained['seconds']:.0f} s: "
               f"validation MAE {trained['metrics']['validation:mae']:.1f} W, persistence {trained['metrics']['validation:persistence_mae']:.1f} W, "
               f"skill {trained['metrics']['validation:skill']:+.3f}; published and served {served_seconds:.1f} s later "
-              f"(the device's check: {re.search(r' model=(.*) \[MeterServices\]', verdict.text).group(1)}); "
+              f"(the device's check: {check}); "
               f"live over the next {count} scored forecasts: mean of the next hour MAE {keras:.1f} W against persistence "
               f"{persistence:.1f} W, skill {live_skill:+.3f}; the diverging job {diverging} failed "
               f"({refused['describe']['FailureReason']}) and published nothing")
         assert live_skill > 0, f"live skill {live_skill:+.3f}"
     finally:
+        aws.forget()
         if service is not None:
             service.cleanup()
         moto.stop()
