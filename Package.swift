@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MeterApp", targets: ["MeterApp"]),
         .library(name: "KerasModel", targets: ["KerasModel"]),
         .library(name: "Forecast", targets: ["Forecast"]),
+        .library(name: "PowerQuality", targets: ["PowerQuality"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -115,6 +116,8 @@ let package = Package(
         ),
         // Short-horizon forecasting of the minute power: the built-in model, baselines, metrics, the backtest. Pure.
         .target(name: "Forecast", exclude: ["README.md"], swiftSettings: swiftSettings),
+        // Power quality after EN 50160 and IEC 61000-4-30: the events' kinds and classes, the weekly report. Pure.
+        .target(name: "PowerQuality", swiftSettings: swiftSettings),
         // The system zlib (Debian zlib1g-dev), for reading .csv.gz in the CLI.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // The system libcurl (Debian libcurl4-openssl-dev) and nettle's SHA-256 (nettle-dev), confined to S3Client.
@@ -240,6 +243,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "ForecastTests", dependencies: ["Forecast"], swiftSettings: swiftSettings),
+        .testTarget(name: "PowerQualityTests", dependencies: ["PowerQuality"], swiftSettings: swiftSettings),
         .testTarget(
             name: "S3ClientTests",
             dependencies: ["S3Client", "MeterTesting"],

@@ -117,6 +117,8 @@ public struct MeterConfiguration: Sendable, Hashable {
     public var modbus: ModbusSettings
     /// `[MQTT]`: live values, minutes and Home Assistant discovery to an MQTT broker.
     public var mqtt: MQTTSettings
+    /// `[POWER_QUALITY]`: dips, swells, interruptions, overcurrent, phase sequence, THD; the EN 50160 report.
+    public var powerQuality: PowerQualitySettings
 
     /// `[LOGGING] level`: `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`; default `info`.
     public var logLevel: Logger.Level
@@ -236,6 +238,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         http = r.http()
         modbus = r.modbus()
         mqtt = r.mqtt(serial: hwSerial, source: document.source)
+        powerQuality = r.powerQuality()
 
         r.markKnown(info, "sensor_status")
         r.markKnown(Section.networking, "wifi_country")
@@ -315,6 +318,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         out.append(http.summary)
         out.append(modbus.summary)
         out.append(mqtt.summary)
+        out.append(powerQuality.summary)
         out.append("logging: \(logLevel.rawValue)")
         if unknownKeys.isEmpty {
             out.append("unknown keys: none")
@@ -340,6 +344,7 @@ private enum Section {
     static let http = "HTTP"
     static let modbus = "MODBUS"
     static let mqtt = "MQTT"
+    static let powerQuality = "POWER_QUALITY"
 }
 
 // MARK: - Formatting (no Foundation)
@@ -657,6 +662,30 @@ private struct ConfigReader {
     /// `[MQTT]`: read whether or not it is enabled (a typo is found before it is switched on); what only matters for a
     /// working client (a usable hw_serial for the defaults, the CA file) only when enabled. The password's value never
     /// goes into an error.
+    mutating func powerQuality() -> PowerQualitySettings {
+        let q = Section.powerQuality
+        let d = PowerQualitySettings()
+        var pq = PowerQualitySettings(enabled: bool(q, "enabled") ?? d.enabled)
+        pq.nominalVoltage = double(q, "nominal_voltage", range: 100...480, example: "230") ?? d.nominalVoltage
+        pq.dipThresholdPercent = double(q, "dip_threshold_pct", range: 50...99, example: "90") ?? d.dipThresholdPercent
+        pq.swellThresholdPercent = double(q, "swell_threshold_pct", range: 101...150, example: "110") ?? d.swellThresholdPercent
+        // 1…20 stays below the dip threshold's 50…99: an interruption is always deeper than a dip.
+        pq.interruptionThresholdPercent = double(q, "interruption_threshold_pct", range: 1...20, example: "5") ?? d.interruptionThresholdPercent
+        pq.dipHalfCycles = Int(integer(q, "dip_half_cycles", required: false, range: 1...100, example: "2") ?? Int64(d.dipHalfCycles))
+        pq.swellHalfCycles = Int(integer(q, "swell_half_cycles", required: false, range: 1...100, example: "2") ?? Int64(d.swellHalfCycles))
+        // Empty (as shipped) is off.
+        if document.entry(forKey: "overcurrent_a", inSection: q)?.value.isEmpty == true {
+            markKnown(q, "overcurrent_a")
+        } else {
+            pq.overcurrentAmperes = double(q, "overcurrent_a", range: 1...1000, example: "63")
+        }
+        pq.zeroCrossingTimeoutMs = Int(integer(q, "zero_crossing_timeout_ms", required: false, range: 10...8000, example: "100")
+                                       ?? Int64(d.zeroCrossingTimeoutMs))
+        pq.frequencyTolerancePercent = double(q, "frequency_tolerance_pct", range: 0.1...10, example: "1") ?? d.frequencyTolerancePercent
+        pq.thdLimitPercent = double(q, "thd_limit_pct", range: 1...50, example: "8") ?? d.thdLimitPercent
+        return pq
+    }
+
     mutating func mqtt(serial: String?, source: String) -> MQTTSettings {
         let m = Section.mqtt
         let enabled = bool(m, "enabled") ?? false

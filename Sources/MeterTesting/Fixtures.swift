@@ -14,4 +14,22 @@ public enum Fixtures {
     public static var referenceConfig: String { repositoryRoot + "/../shared/reference/clemap-config.ini" }
     /// Scenario files shipped in `scenarios/`.
     public static func scenario(_ name: String) -> String { repositoryRoot + "/scenarios/" + name }
+
+    /// `text` (a config.ini) with the section `[name]` replaced by `lines` (nil: the section removed), and
+    /// `[INFO] hw_serial` kept (`serial` nil), set (`.some(value)`) or removed (`.some(nil)`).
+    public static func config(_ text: String, replacingSection name: String, with lines: [String]?,
+                              serial: String?? = nil) -> String {
+        var out = ""
+        var skipping = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("[") { skipping = line == "[\(name)]" }
+            if line == "[\(name)]", let lines { out += "[\(name)]\n" + lines.joined(separator: "\n") + "\n\n" }
+            if let serial, line.hasPrefix("hw_serial") {
+                if let serial { out += "hw_serial = \(serial)\n" }
+                continue
+            }
+            if !skipping { out += line + "\n" }
+        }
+        return out
+    }
 }

@@ -8,14 +8,8 @@ import Testing
 @Suite struct CloudSettingsTests {
     /// The shipped file with `[CLOUD]` replaced by `lines` (none: the section removed), and `[INFO] hw_serial` set.
     func configuration(_ lines: [String]?, serial: String = "SE05000551") throws(ConfigErrors) -> MeterConfiguration {
-        var text = ""
-        var skipping = false
-        for line in ((try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("[") { skipping = line == "[CLOUD]" }
-            if line == "[CLOUD]", let lines { text += "[CLOUD]\n" + lines.joined(separator: "\n") + "\n\n" }
-            if line.hasPrefix("hw_serial") { text += "hw_serial = \(serial)\n"; continue }
-            if !skipping { text += line + "\n" }
-        }
+        let shipped = (try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? ""
+        let text = Fixtures.config(shipped, replacingSection: "CLOUD", with: lines, serial: .some(serial))
         return try MeterConfiguration(parsing: text, source: "/etc/clemap-edge/config.ini")
     }
 

@@ -8,13 +8,8 @@ import Testing
 @Suite struct ForecastSettingsTests {
     /// The shipped file with `[FORECAST]` replaced by `lines` (none: the section removed).
     func configuration(_ lines: [String]?) throws(ConfigErrors) -> MeterConfiguration {
-        var text = ""
-        var skipping = false
-        for line in ((try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("[") { skipping = line == "[FORECAST]" }
-            if line == "[FORECAST]", let lines { text += "[FORECAST]\n" + lines.joined(separator: "\n") + "\n\n" }
-            if !skipping { text += line + "\n" }
-        }
+        let shipped = (try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? ""
+        let text = Fixtures.config(shipped, replacingSection: "FORECAST", with: lines)
         return try MeterConfiguration(parsing: text, source: "/etc/clemap-edge/config.ini")
     }
 

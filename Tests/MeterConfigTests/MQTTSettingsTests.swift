@@ -10,17 +10,8 @@ import Testing
     /// The shipped file with `[MQTT]` replaced by `lines` (none: the section removed), and `[INFO] hw_serial` set
     /// (nil: the line removed).
     func configuration(_ lines: [String]?, serial: String? = "SE05000551", source: String = "/etc/clemap-edge/config.ini") throws(ConfigErrors) -> MeterConfiguration {
-        var text = ""
-        var skipping = false
-        for line in ((try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("[") { skipping = line == "[MQTT]" }
-            if line == "[MQTT]", let lines { text += "[MQTT]\n" + lines.joined(separator: "\n") + "\n\n" }
-            if line.hasPrefix("hw_serial") {
-                if let serial { text += "hw_serial = \(serial)\n" }
-                continue
-            }
-            if !skipping { text += line + "\n" }
-        }
+        let shipped = (try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? ""
+        let text = Fixtures.config(shipped, replacingSection: "MQTT", with: lines, serial: .some(serial))
         return try MeterConfiguration(parsing: text, source: source)
     }
 

@@ -9,13 +9,8 @@ import Testing
 @Suite struct ModbusSettingsTests {
     /// The shipped file with `[MODBUS]` replaced by `lines` (none: the section removed).
     func configuration(_ lines: [String]?) throws(ConfigErrors) -> MeterConfiguration {
-        var text = ""
-        var skipping = false
-        for line in ((try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? "").split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("[") { skipping = line == "[MODBUS]" }
-            if line == "[MODBUS]", let lines { text += "[MODBUS]\n" + lines.joined(separator: "\n") + "\n\n" }
-            if !skipping { text += line + "\n" }
-        }
+        let shipped = (try? String(contentsOfFile: Fixtures.shippedConfig, encoding: .utf8)) ?? ""
+        let text = Fixtures.config(shipped, replacingSection: "MODBUS", with: lines)
         return try MeterConfiguration(parsing: text, source: "/etc/clemap-edge/config.ini")
     }
 
