@@ -107,7 +107,7 @@ let package = Package(
             name: "MeterServices",
             dependencies: [
                 "ADE9000", "MeterClock", "MeterFiles", "MeterReadings", "MeterConfig", "MeterStore", "MeterGPIO",
-                "Forecast", "KerasModel", "S3Client",
+                "Forecast", "KerasModel", "S3Client", "PowerQuality",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -185,7 +185,7 @@ let package = Package(
             name: "clemap-edge",
             dependencies: [
                 "ADE9000", "ADE9000Sim", "MeterClock", "MeterReadings", "MeterConfig", "MeterHAL", "MeterServices",
-                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel", "Forecast", "CZlib", "S3Client",
+                "MeterStore", "MeterCalibration", "MeterGPIO", "MeterApp", "KerasModel", "Forecast", "CZlib", "S3Client", "PowerQuality",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

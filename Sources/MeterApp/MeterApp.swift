@@ -90,7 +90,7 @@ public struct MeterApp: Sendable {
 
     /// Features' tables; one entry per feature (forecaster, exporter, …). Registered whether or not the feature is
     /// on, so that the CLI and a later start find the same file.
-    public static let featureSchemas: [StoreSchema] = [ForecastTables.schema, ExportTables.schema, MQTTTables.schema]
+    public static let featureSchemas: [StoreSchema] = [ForecastTables.schema, ExportTables.schema, MQTTTables.schema, PQTables.schema]
 
     /// Where a model fetched from `[CLOUD] model_prefix` is served from: `[FORECAST] model` when it names a file,
     /// else `cloud-model.tar.gz` beside the database. Nil when no model is fetched.

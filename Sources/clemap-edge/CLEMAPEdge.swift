@@ -17,7 +17,7 @@ struct CLEMAPEdge: AsyncParsableCommand {
         abstract: "Open firmware for the CLEMAP energy meter (ADE9000 on a Raspberry Pi).",
         version: MeterApp.version,
         subcommands: [Run.self, Read.self, Calibrate.self, Config.self, GPIOSelftest.self, Output.self, ForecastCommand.self,
-                      ExportCommand.self, ModelCommand.self])
+                      ExportCommand.self, ModelCommand.self, PQCommand.self])
 
     /// Exit codes: 0 ok, 1 failure (no chip, bus error), 2 usage or configuration error.
     static func main() async {

@@ -2,10 +2,10 @@
 
 /// A time in a query: Unix seconds (`1796542747`) or an RFC 3339 date-time (`2026-12-06T08:00:00Z`,
 /// `2026-12-06T09:00:00+01:00`, fractional seconds allowed and dropped). Nil for anything else.
-enum TimeParameter {
-    static let help = "write Unix seconds (e.g. 1796515200) or an RFC 3339 date-time (e.g. 2026-12-06T08:00:00Z)"
+public enum TimeParameter {
+    public static let help = "write Unix seconds (e.g. 1796515200) or an RFC 3339 date-time (e.g. 2026-12-06T08:00:00Z)"
 
-    static func parse(_ text: String) -> Int64? {
+    public static func parse(_ text: String) -> Int64? {
         if let seconds = Int64(text), seconds >= 0, seconds < 253_402_300_800 { return seconds }
         return rfc3339(Array(text.utf8))
     }
