@@ -250,7 +250,7 @@ public struct MeterConfiguration: Sendable, Hashable {
     }
 
     /// `db_path` against the config file's folder; absolute paths unchanged, leading `./` dropped.
-    private static func resolve(_ path: String, relativeTo configPath: String) -> String {
+    fileprivate static func resolve(_ path: String, relativeTo configPath: String) -> String {
         if path.hasPrefix("/") || path.isEmpty { return path }
         var relative = Substring(path)
         while relative.hasPrefix("./") { relative = relative.dropFirst(2) }
@@ -702,7 +702,7 @@ private struct ConfigReader {
             : integer(m, "port", required: false, range: 1...65_535, example: tls ? "8883" : "1883").map { Int($0) }
         var caFile: String?
         if let e = entry(m, "ca_file", required: false, example: "/etc/ssl/certs/my-ca.pem"), !e.value.isEmpty {
-            caFile = Self.resolvePath(e.value, relativeTo: source)
+            caFile = MeterConfiguration.resolve(e.value, relativeTo: source)
             if !tls {
                 conflict(m, "ca_file", "ca_file is set but tls = false, so the connection would not be encrypted",
                          "set tls = true (and port = 8883, the broker's TLS port), or empty ca_file")
@@ -758,12 +758,6 @@ private struct ConfigReader {
     }
 
     /// A path from config.ini: absolute as written, relative to the config file's folder otherwise.
-    private static func resolvePath(_ path: String, relativeTo configPath: String) -> String {
-        if path.hasPrefix("/") { return path }
-        guard let slash = configPath.lastIndex(of: "/") else { return path }
-        return String(configPath[..<slash]) + "/" + path
-    }
-
     mutating func positiveDouble(_ section: String, _ key: String, unit: String, example: String) -> Double? {
         guard let e = entry(section, key, required: true, example: example) else { return nil }
         guard let x = Double(e.value), !e.value.lowercased().hasPrefix("0x") else {
