@@ -29,7 +29,10 @@ struct ChipState {
     /// Per phase: internal 42-bit energy accumulators (WATT, VAR, VA) and the 45-bit user registers.
     var internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
     var userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
-    var samplesInEnergyPeriod: Int64 = 0
+    /// Samples (EP_CFG.EGY_TMR_MODE = 0) or half line cycles (= 1) counted in the current energy period.
+    var energyPeriodCount: Int64 = 0
+    /// DSP sample at which the temperature sensor delivers its next TEMP_RSLT; nil while TEMP_EN = 0.
+    var temperatureDue: Int64?
     var latchedPF: [UInt32] = [0, 0, 0]
     var transactions = 0
     /// Wall seconds minus simulated seconds, for the daily schedules of scenario loads; nil without a wall clock.
@@ -77,7 +80,8 @@ struct ChipState {
         runStartSample = nil
         internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
         userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
-        samplesInEnergyPeriod = 0
+        energyPeriodCount = 0
+        temperatureDue = nil
         latchedPF = [0, 0, 0]
     }
 
@@ -100,6 +104,7 @@ struct ChipState {
         while sample < target {
             var step = min(target - sample, Int64(Self.dspRate))
             if let at = scheduledReset, at > sample { step = min(step, at - sample) }
+            runTemperatureSensor(through: sample + step)
             runDSP(samples: step)
             if let at = scheduledReset, sample >= at { scheduledReset = nil; reset() }
         }
@@ -119,43 +124,17 @@ struct ChipState {
         }
 
         // Energy accumulates once PWR_SETTLE has passed and EP_CFG.EGY_PWR_EN is set (DS p.34, p.76).
-        let epCfg = value(.EP_CFG)
-        guard epCfg & 1 == 1 else { return }
+        guard value(.EP_CFG) & Self.EGY_PWR_EN != 0 else { return }
         let settle = Self.settleSamples[Int(value(.CONFIG1) >> 8 & 3)]
-        var remaining = min(count, max(0, sample + count - (runStart + settle)))
-        let period = Int64(value(.EGY_TIME) & 0x1FFF) + 1
-        let latch = epCfg & (1 << 4) != 0
-        let perSample = (0..<3).map { [model.phases[$0].wattCode, model.phases[$0].varCode, model.phases[$0].vaCode] }
-        while remaining > 0 {
-            if samplesInEnergyPeriod == 0, remaining >= period, !latch {
-                // Whole periods in one go (add mode): the same sum as sample by sample.
-                let periods = remaining / period
-                for p in 0..<3 { for q in 0..<3 { userEnergy[p][q] = wrap45(userEnergy[p][q] &+ perSample[p][q] * period * periods) } }
-                remaining -= periods * period
-                setStatus0(1)
-                continue
-            }
-            let chunk = min(remaining, period - samplesInEnergyPeriod)
-            for p in 0..<3 { for q in 0..<3 { internalEnergy[p][q] = wrap42(internalEnergy[p][q] &+ perSample[p][q] * chunk) } }
-            samplesInEnergyPeriod += chunk
-            remaining -= chunk
-            if samplesInEnergyPeriod == period {
-                for p in 0..<3 {
-                    for q in 0..<3 {
-                        userEnergy[p][q] = latch ? internalEnergy[p][q] : wrap45(userEnergy[p][q] &+ internalEnergy[p][q])
-                        internalEnergy[p][q] = 0
-                    }
-                }
-                samplesInEnergyPeriod = 0
-                setStatus0(1)
-            }
-        }
+        let end = sample + count
+        let start = max(sample, min(end, runStart + settle))
+        accumulateEnergy(model, from: start, to: end)
     }
 
     mutating func setStatus0(_ bits: UInt32) { registers[Register.STATUS0.address, default: 0] |= bits }
 
-    private func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
-    private func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
+    func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
+    func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
 
     // MARK: Register reads
 
@@ -176,7 +155,7 @@ struct ChipState {
             default: break
             }
             let energyBase = UInt16(p.rawValue) * 0x3C
-            for (q, lo) in [UInt16(0x2E6), 0x2F0, 0x2FA].enumerated() {
+            for (q, lo) in Self.energyLoAddresses.enumerated() {
                 let value = UInt64(bitPattern: userEnergy[p.rawValue][q]) & ((1 << 45) - 1)
                 if address == lo + energyBase { return UInt32(value & 0x1FFF) }
                 if address == lo + 1 + energyBase {

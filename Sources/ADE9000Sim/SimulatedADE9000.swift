@@ -127,6 +127,7 @@ extension ChipState {
             }
         }
         let first = read(address)
+        resetEnergyOnRead(address)
         emit(first, bytes: width)
         if burstEnabled, Self.isBurstable(address) {
             var next = address + 1
@@ -177,15 +178,10 @@ extension ChipState {
             if value & 1 == 0 { runStartSample = nil }
             registers[address] = value & 1
         case Register.TEMP_CFG.address:
-            registers[address] = value & ~(1 << 3)
-            if value & (1 << 3) != 0, value & (1 << 2) != 0 {
-                let celsius = scenario.temperatureC ?? 35
-                let gain = Double(temperatureTrim & 0xFFFF), offset = Double(temperatureTrim >> 16)
-                // DS eq. 18 solved for TEMP_RSLT.
-                let result = ((offset / 32 - celsius) * 65_536 / gain).rounded()
-                registers[Register.TEMP_RSLT.address] = UInt32(max(0, min(4095, result)))
-                setStatus0(1 << 25)
-            }
+            writeTemperatureConfig(value)
+        case Register.EP_CFG.address:
+            energyConfigWritten(old: registers[address] ?? 0, new: value)
+            registers[address] = value
         default:
             guard let register = Register.at(address) else { registers[address] = value; return }
             guard register.access != .readOnly else { return }

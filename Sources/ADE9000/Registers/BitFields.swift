@@ -7,7 +7,7 @@
 public struct Status0: OptionSet, Sendable, Hashable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
-    /// Energy moved into the user registers (every EGY_TIME + 1 samples).
+    /// Energy moved into the user registers (every EGY_TIME + 1 samples, or half line cycles with EP_CFG.EGY_TMR_MODE).
     public static let EGYRDY = Status0(rawValue: 1 << 0)
     /// Power factor and THD updated (every 1.024 s).
     public static let THD_PF_RDY = Status0(rawValue: 1 << 21)
