@@ -98,7 +98,7 @@ let package = Package(
         // Hardware access: Linux spidev and libgpiod.
         .target(
             name: "MeterHAL",
-            dependencies: ["ADE9000", "CSpidev", "CGPIOD", "MeterGPIO", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["ADE9000", "CSpidev", "CGPIOD", "MeterGPIO", "MeterClock", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         // The long-running parts: the live hub, sampling into final rows, storage with backlog and spill,
@@ -217,7 +217,7 @@ let package = Package(
             name: "MeterServicesTests",
             dependencies: [
                 "MeterApp", "MeterServices", "MeterStore", "MeterReadings", "MeterConfig", "MeterClock", "ADE9000", "ADE9000Sim",
-                "MeterTesting", "MeterFiles", "Forecast", "S3Client",
+                "MeterTesting", "MeterFiles", "Forecast", "S3Client", "MeterGPIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

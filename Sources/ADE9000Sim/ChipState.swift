@@ -51,6 +51,13 @@ struct ChipState {
     /// DSP sample at which a scheduled silent reset happens.
     var scheduledReset: Int64?
     var resetAfterSeconds: Double?
+    /// DSP sample at which the chip wedges (``ScenarioFaults/wedgedAfterS``).
+    var scheduledWedge: Int64?
+    var wedgeAfterSeconds: Double?
+    /// Wedged: answers all ones, ignores writes (SWRST too); only a hardware reset clears it.
+    var wedged = false
+    /// The RESET pin is held low: the chip is in reset and does not drive MISO.
+    var heldInReset = false
 
     let partID: UInt32 = 0x0010_0C33
     /// TEMP_OFFSET 3200 (100 °C) and TEMP_GAIN 3277 (−0.05 °C per LSB).
@@ -62,6 +69,7 @@ struct ChipState {
         self.random = SplitMix64(seed: scenario.seed ?? 1)
         self.faults = scenario.faults?.wireFaults ?? .none
         self.resetAfterSeconds = scenario.faults?.silentResetAfterS
+        self.wedgeAfterSeconds = scenario.faults?.wedgedAfterS
         reset()
     }
 
@@ -97,6 +105,7 @@ struct ChipState {
         guard started else {
             sample = target; started = true
             if let after = resetAfterSeconds { scheduledReset = target + Int64(after * Self.dspRate) }
+            if let after = wedgeAfterSeconds { scheduledWedge = target + Int64(after * Self.dspRate) }
             return
         }
         guard target > sample else { return }
@@ -108,6 +117,7 @@ struct ChipState {
             runDSP(samples: step)
             if let at = scheduledReset, sample >= at { scheduledReset = nil; reset() }
         }
+        if let at = scheduledWedge, sample >= at { scheduledWedge = nil; wedged = true }
     }
 
     private mutating func runDSP(samples count: Int64) {

@@ -129,6 +129,9 @@ public struct Scenario: Codable, Sendable, Hashable {
         if let bus = faults?.deadBus, bus != "all_ones", bus != "all_zeros" {
             throw fail("\"faults\".dead_bus is \"\(bus)\", allowed: \"all_ones\", \"all_zeros\"")
         }
+        if let after = faults?.wedgedAfterS, !(after.isFinite && after >= 0) {
+            throw fail("\"faults\".wedged_after_s is \(after), needs seconds ≥ 0")
+        }
         if let rate = faults?.crcErrorRate, !(0...1).contains(rate) {
             throw fail("\"faults\".crc_error_rate is \(rate), needs a probability 0…1")
         }
@@ -165,13 +168,18 @@ public struct ScenarioFaults: Codable, Sendable, Hashable {
     public var deadBus: String?
     /// Simulated seconds after start at which the chip resets silently (RUN = 0, calibration lost).
     public var silentResetAfterS: Double?
+    /// Simulated seconds after start at which the chip wedges: it answers all ones and ignores every write,
+    /// SWRST included, until a hardware reset (its RESET pin pulled low, ``SimulatedADE9000/resetPin(high:)``).
+    public var wedgedAfterS: Double?
 
-    public init(crcErrorRate: Double? = nil, deadBus: String? = nil, silentResetAfterS: Double? = nil) {
+    public init(crcErrorRate: Double? = nil, deadBus: String? = nil, silentResetAfterS: Double? = nil, wedgedAfterS: Double? = nil) {
         self.crcErrorRate = crcErrorRate; self.deadBus = deadBus; self.silentResetAfterS = silentResetAfterS
+        self.wedgedAfterS = wedgedAfterS
     }
 
     enum CodingKeys: String, CodingKey {
-        case crcErrorRate = "crc_error_rate", deadBus = "dead_bus", silentResetAfterS = "silent_reset_after_s"
+        case crcErrorRate = "crc_error_rate", deadBus = "dead_bus", silentResetAfterS = "silent_reset_after_s",
+             wedgedAfterS = "wedged_after_s"
     }
 
     var wireFaults: Faults {

@@ -68,6 +68,41 @@ public final class SimulatedADE9000: SimulatedBus, Sendable {
         state.withLock { chip in advance(&chip, to: t); chip.reset() }
     }
 
+    /// A hardware reset (the RESET pin pulled low and released): clears a wedge, every register to its reset
+    /// value, RUN = 0, RSTDONE set, as at power-up (DS p.13, p.62).
+    public func hardwareReset() {
+        let t = now()
+        state.withLock { chip in
+            advance(&chip, to: t)
+            chip.wedged = false
+            chip.heldInReset = false
+            chip.reset()
+        }
+    }
+
+    /// The level of the chip's RESET pin (active low), as the simulated GPIO drives it: while low the chip is
+    /// held in reset and answers nothing (all ones); the rising edge ends the reset (``hardwareReset()``).
+    public func resetPin(high: Bool) {
+        let wasHeld = state.withLock { chip in
+            defer { chip.heldInReset = !high }
+            return chip.heldInReset
+        }
+        if high, wasHeld { hardwareReset() }
+    }
+
+    /// Wedges the chip now, as `faults.wedged_after_s` does at its time: all ones on MISO, every write
+    /// (SWRST too) ignored, until ``hardwareReset()``.
+    public func wedge() {
+        let t = now()
+        state.withLock { chip in advance(&chip, to: t); chip.wedged = true }
+    }
+
+    /// Whether the chip is wedged (``ScenarioFaults/wedgedAfterS``) and waits for a hardware reset.
+    public var isWedged: Bool {
+        let t = now()
+        return state.withLock { chip in advance(&chip, to: t); return chip.wedged }
+    }
+
     /// Register contents by backdoor, without a bus transaction (tests only).
     public func peek(_ register: Register) -> UInt32 {
         let t = now()
@@ -101,6 +136,8 @@ extension ChipState {
     mutating func transaction(_ mosi: [UInt8]) -> [UInt8] {
         transactions += 1
         if let dead = faults.deadBus { return [UInt8](repeating: dead == .allOnes ? 0xFF : 0x00, count: mosi.count) }
+        // Wedged or held in reset: nothing drives MISO (its pull-up reads all ones) and no write lands.
+        if wedged || heldInReset { return [UInt8](repeating: 0xFF, count: mosi.count) }
         var miso = [UInt8](repeating: 0xFF, count: mosi.count)
         guard mosi.count >= 2 else { return miso }
         miso[0] = 0; miso[1] = 0

@@ -36,14 +36,32 @@ public enum BoardSource {
     /// `libgpiod 1.6.3` and the shim's API (1 or 2), for the self-test report.
     public static var library: (version: String, api: Int) { (LibgpiodBackend.libraryVersion, LibgpiodBackend.apiVersion) }
 
-    /// The board's GPIO for the running service. A missing chip does not stop metering: the service runs
-    /// without LED, button and outputs and says so once.
-    public static func openBoard(_ pins: GPIOPins, simulate: Bool, clock: any MeterClock, logger: Logger) -> BoardIO? {
+    /// The GPIO chip for the running service, or nil (logged once) when it cannot be opened: a missing chip
+    /// does not stop metering, the service runs without LED, button, outputs and the chip's RESET pin.
+    static func openBackend(_ pins: GPIOPins, simulate: Bool, clock: any MeterClock, logger: Logger) -> (any GPIOBackend)? {
         do {
-            let backend = try open(pins, simulate: simulate, clock: clock)
-            return BoardIO(configuration: pins, backend: backend, stateFile: stateFile(path: nil, simulate: simulate), logger: logger)
+            return try open(pins, simulate: simulate, clock: clock)
         } catch {
-            logger.error("GPIO unavailable; metering continues without LED, button and outputs", metadata: ["error": "\(error)"])
+            logger.error("GPIO unavailable; metering continues without LED, button, outputs and the chip's RESET pin",
+                         metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The board's lines on an opened chip.
+    static func board(_ pins: GPIOPins, backend: any GPIOBackend, simulate: Bool, logger: Logger) -> BoardIO {
+        BoardIO(configuration: pins, backend: backend, stateFile: stateFile(path: nil, simulate: simulate), logger: logger)
+    }
+
+    /// The ADE9000's RESET pin (`chip_reset_pin`) on `backend`, driven high from now on; nil (logged: a wedged
+    /// chip then needs a power cycle) when there is no chip or the line cannot be had.
+    static func chipResetLine(pin: Int, backend: (any GPIOBackend)?, clock: any MeterClock, logger: Logger) -> GPIOChipResetLine? {
+        guard let backend else { return nil }
+        do {
+            return try GPIOChipResetLine(backend: backend, offset: pin, clock: clock)
+        } catch {
+            logger.error("the ADE9000's RESET pin cannot be driven; a chip that stops answering will need a power cycle",
+                         metadata: ["error": "\(error)", "config.key": "[GPIO_SERVICE] chip_reset_pin = \(pin)"])
             return nil
         }
     }

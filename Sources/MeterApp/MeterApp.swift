@@ -7,7 +7,8 @@ import MeterCalibration
 public import Logging
 public import MeterClock
 public import MeterConfig
-import MeterGPIO
+public import MeterGPIO
+import MeterHAL
 import MeterHTTP
 import MeterModbus
 import MeterMQTT
@@ -45,15 +46,18 @@ public struct MeterAppOptions: Sendable {
     public var stateDirectory: String?
     /// The exporter's object store; nil: the S3 store `[CLOUD]` names (tests give a bucket in memory).
     public var objectStorage: (@Sendable () throws -> any ObjectStorage)?
+    /// The GPIO chip for the board's lines and the chip's RESET pin; nil opens the simulated chip or libgpiod
+    /// as `source` says (tests hand a ``SimulatedGPIO`` to read its lines back).
+    public var gpioBackend: (any GPIOBackend)?
 
     public init(source: MeterSource = .spidev(device: nil), databasePath: String? = nil, clock: (any MeterClock)? = nil,
                 stopAfter: Double? = nil, startOnBoundary: Bool? = nil, gpio: Bool = true, handleSignals: Bool = true,
                 notifier: SystemdNotifier = SystemdNotifier(), stateDirectory: String? = nil,
-                objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil) {
+                objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil, gpioBackend: (any GPIOBackend)? = nil) {
         self.source = source; self.databasePath = databasePath; self.clock = clock; self.stopAfter = stopAfter
         self.startOnBoundary = startOnBoundary ?? (stopAfter != nil)
         self.gpio = gpio; self.handleSignals = handleSignals; self.notifier = notifier; self.stateDirectory = stateDirectory
-        self.objectStorage = objectStorage
+        self.objectStorage = objectStorage; self.gpioBackend = gpioBackend
     }
 
     /// The simulated chip, or spidev.
@@ -106,7 +110,22 @@ public struct MeterApp: Sendable {
     public static func build(configuration: MeterConfiguration, options: MeterAppOptions, logger: Logger) throws(MeterAppError) -> MeterApp {
         let clock = options.clock ?? SystemClock()
         let hub = LiveHub(startedMonotonic: clock.monotonic(), logger: logger)
-        let meter = try options.source.makeMeter(configuration: configuration, clock: clock, logger: logger)
+
+        // LED and button are for people: at an accelerated clock they keep real time (polling the button every
+        // 10 simulated ms would be 60,000 reads a second at 600x).
+        let gpioClock: any MeterClock = (clock as? ScaledClock).map { $0.speed > 1 } == true ? SystemClock() : clock
+        // One GPIO chip for the board's lines and the ADE9000's RESET pin; the RESET pin is the meter's, so it is
+        // driven even when the board's lines are not (`gpio` off).
+        let chipResetPin = configuration.gpio.chipResetPin
+        let backend = options.gpioBackend ?? (options.gpio || chipResetPin != nil
+            ? BoardSource.openBackend(configuration.gpio, simulate: options.simulate, clock: gpioClock, logger: logger) : nil)
+        let board = options.gpio ? backend.map { BoardSource.board(configuration.gpio, backend: $0, simulate: options.simulate, logger: logger) } : nil
+        let resetLine = chipResetPin.flatMap { BoardSource.chipResetLine(pin: $0, backend: backend, clock: gpioClock, logger: logger) }
+        let meter = try options.source.makeMeter(configuration: configuration, clock: clock, logger: logger, resetLine: resetLine)
+        // --simulate: the simulated GPIO line is wired to the simulated chip's RESET pin.
+        if let resetLine, let gpio = resetLine.backend as? SimulatedGPIO, let chip = meter.driver.transport as? SimulatedADE9000 {
+            gpio.wire(offset: resetLine.offset) { high in chip.resetPin(high: high) }
+        }
         let databasePath = options.databasePath ?? configuration.resolvedDBPath
         let interval = Double(configuration.gatheringIntervalSeconds)
 
@@ -116,10 +135,6 @@ public struct MeterApp: Sendable {
             try SQLiteReadingStore(path: databasePath, logger: storeLogger, features: storeSchemas)
         }
 
-        // LED and button are for people: at an accelerated clock they keep real time (polling the button every
-        // 10 simulated ms would be 60,000 reads a second at 600x).
-        let gpioClock: any MeterClock = (clock as? ScaledClock).map { $0.speed > 1 } == true ? SystemClock() : clock
-        let board = options.gpio ? BoardSource.openBoard(configuration.gpio, simulate: options.simulate, clock: gpioClock, logger: logger) : nil
         var readInput: (@Sendable () -> Int?)?
         if let board, configuration.gpio.inputPinSetup.contains("b") {
             readInput = { @Sendable in try? board.readInput(.b) }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-import ADE9000
+public import ADE9000
 public import ADE9000Sim
 public import Logging
 public import MeterClock
@@ -17,9 +17,11 @@ public enum MeterSource: Sendable {
 
     /// The meter this source gives, with the configuration's calibration and scale, running on `clock` (the
     /// simulated chip lives on it too, and the driver stamps each snapshot with it). One place, so every
-    /// command wires the meter the same way.
+    /// command wires the meter the same way. `resetLine`: the chip's RESET pin, when `chip_reset_pin` is wired
+    /// (the driver pulses it when the chip stops answering).
     /// - Throws: ``MeterAppError`` naming the device and what to do (exit 1).
-    public func makeMeter(configuration: MeterConfiguration, clock: any MeterClock, logger: Logger) throws(MeterAppError) -> Meter {
+    public func makeMeter(configuration: MeterConfiguration, clock: any MeterClock, logger: Logger,
+                          resetLine: (any ChipResetLine)? = nil) throws(MeterAppError) -> Meter {
         let transport: any SPITransport
         switch self {
         case .simulator(let scenario):
@@ -35,7 +37,7 @@ public enum MeterSource: Sendable {
         }
         let setup = ADE9000Setup(lineFrequency: configuration.lineFrequencyHz == 60 ? .hz60 : .hz50,
                                  calibration: configuration.calibration)
-        let driver = ADE9000Driver(transport: transport, setup: setup, logger: logger, clock: clock)
+        let driver = ADE9000Driver(transport: transport, setup: setup, logger: logger, clock: clock, resetLine: resetLine)
         return Meter(driver: driver, scales: configuration.scales, logger: logger)
     }
 }

@@ -190,13 +190,15 @@ public struct MeterConfiguration: Sendable, Hashable {
         let pinInB = r.pin("pin_in_b", example: "16")
         let ledPin = r.pin("led_pin", example: "25")
         let resetPin = r.pin("reset_button_pin", example: "7")
+        let chipResetPin = r.pin("chip_reset_pin", required: false, example: "24")
         let defaultInput = r.integer(gpioSection, "default_input_value", range: 0...1, example: "0")
         var chip = r.string(gpioSection, "gpio_chip")
         if chip?.isEmpty == true || chip?.lowercased() == "auto" { chip = nil }
         r.checkPinConflicts()
         gpio = GPIOPins(outputPinSetup: outputs, pinOutA: pinOutA ?? -1, pinOutB: pinOutB ?? -1,
                     defaultInputValue: Int(defaultInput ?? 0), inputPinSetup: inputs, pinInA: pinInA,
-                    pinInB: pinInB ?? -1, ledPin: ledPin ?? -1, resetButtonPin: resetPin ?? -1, chip: chip)
+                    pinInB: pinInB ?? -1, ledPin: ledPin ?? -1, resetButtonPin: resetPin ?? -1,
+                    chipResetPin: chipResetPin, chip: chip)
 
         // MODULES, DATA_GATHERING_MODULE, LOGGING
         dataGatheringEnabled = r.bool(Section.modules, "data_gathering_module") ?? true
@@ -301,7 +303,7 @@ public struct MeterConfiguration: Sendable, Hashable {
         inputs += ", in B GPIO \(gpio.pinInB), default input value \(gpio.defaultInputValue)"
         out.append("GPIO: outputs \(gpio.outputPinSetup.isEmpty ? "none" : gpio.outputPinSetup), out A GPIO \(gpio.pinOutA), "
                    + "out B GPIO \(gpio.pinOutB); \(inputs); LED GPIO \(gpio.ledPin); reset button GPIO \(gpio.resetButtonPin); "
-                   + "chip \(gpio.chip ?? "auto")")
+                   + "ADE9000 RESET \(gpio.chipResetPin.map { "GPIO \($0)" } ?? "not wired"); chip \(gpio.chip ?? "auto")")
         out.append("data gathering: \(dataGatheringEnabled ? "on" : "off"), every \(Fmt.duration(gatheringIntervalSeconds)), "
                    + "persistence interval \(Fmt.duration(persistenceIntervalSeconds))")
         out.append("database: \(resolvedDBPath)" + (resolvedDBPath == dbPath ? "" : " (db_path = \(dbPath))"))

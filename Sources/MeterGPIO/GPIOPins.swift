@@ -20,14 +20,19 @@ public struct GPIOPins: Sendable, Hashable {
     public var ledPin: Int
     /// `reset_button_pin`: GPIO of the reset button.
     public var resetButtonPin: Int
+    /// `chip_reset_pin` (optional, ours): GPIO wired to the ADE9000's RESET pin (active low); driven high while
+    /// the service runs and pulsed low when the chip stops answering. `nil`: not wired.
+    public var chipResetPin: Int?
     /// `gpio_chip` (optional, ours): the gpiochip name or path; `nil` (absent, empty or `auto`) means find the header's chip.
     public var chip: String?
 
     /// Creates the GPIO settings.
     public init(outputPinSetup: String, pinOutA: Int, pinOutB: Int, defaultInputValue: Int, inputPinSetup: String,
-                pinInA: Int? = nil, pinInB: Int, ledPin: Int, resetButtonPin: Int, chip: String? = nil) {
+                pinInA: Int? = nil, pinInB: Int, ledPin: Int, resetButtonPin: Int, chipResetPin: Int? = nil,
+                chip: String? = nil) {
         self.outputPinSetup = outputPinSetup; self.pinOutA = pinOutA; self.pinOutB = pinOutB
         self.defaultInputValue = defaultInputValue; self.inputPinSetup = inputPinSetup; self.pinInA = pinInA
-        self.pinInB = pinInB; self.ledPin = ledPin; self.resetButtonPin = resetButtonPin; self.chip = chip
+        self.pinInB = pinInB; self.ledPin = ledPin; self.resetButtonPin = resetButtonPin
+        self.chipResetPin = chipResetPin; self.chip = chip
     }
 }

@@ -12,6 +12,9 @@ public enum StatusLEDState: String, Sendable, Hashable, CaseIterable, CustomStri
     case healthy
     /// The metering chip does not answer or failed verification. 2 flashes every 2 s.
     case meterFault = "meter-fault"
+    /// The metering chip stopped answering and the firmware cannot reset it (no `chip_reset_pin`): someone
+    /// must power-cycle the meter. 4 short flashes every 2 s.
+    case chipUnresponsive = "chip-unresponsive"
     /// Rows cannot be written (disk full, read-only, database error). 3 flashes every 2 s.
     case storageFault = "storage-fault"
     /// Sampling is fine but the exporter has a backlog of rows not yet uploaded. 1 flash every 2 s.
@@ -24,6 +27,8 @@ public enum StatusLEDState: String, Sendable, Hashable, CaseIterable, CustomStri
         case .waitingForClockSync: LEDPattern([(true, 500), (false, 500)])
         case .healthy: LEDPattern([(true, 1900), (false, 100)])
         case .meterFault: LEDPattern([(true, 200), (false, 200), (true, 200), (false, 1400)])
+        case .chipUnresponsive: LEDPattern([(true, 100), (false, 150), (true, 100), (false, 150), (true, 100), (false, 150),
+                                            (true, 100), (false, 1150)])
         case .storageFault: LEDPattern([(true, 200), (false, 200), (true, 200), (false, 200), (true, 200), (false, 1000)])
         case .exporterBacklog: LEDPattern([(true, 200), (false, 1800)])
         }
@@ -31,7 +36,7 @@ public enum StatusLEDState: String, Sendable, Hashable, CaseIterable, CustomStri
 
     /// The order ``mostUrgent(_:)`` uses, most urgent first.
     public static let urgency: [StatusLEDState] = [
-        .meterFault, .storageFault, .starting, .waitingForClockSync, .exporterBacklog, .healthy,
+        .chipUnresponsive, .meterFault, .storageFault, .starting, .waitingForClockSync, .exporterBacklog, .healthy,
     ]
 
     /// The state to show when several hold: the first of ``urgency`` among them; ``healthy`` if none.

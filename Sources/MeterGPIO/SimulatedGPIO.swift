@@ -44,6 +44,8 @@ public final class SimulatedGPIO: GPIOBackend {
         var inputTimelines: [Int: [(time: Double, level: Bool)]] = [:]
         var faults: [Int: GPIOError] = [:]
         var closed = false
+        /// Per output offset: what the line is wired to (a simulated chip's RESET pin).
+        var wires: [Int: @Sendable (Bool) -> Void] = [:]
     }
 
     /// A made-up chip: path `simulated`, library `simulated GPIO`, `api` nil.
@@ -83,18 +85,20 @@ public final class SimulatedGPIO: GPIOBackend {
 
     public func set(offset: Int, level: Bool) throws(GPIOError) {
         let now = clock.monotonic()
-        try state.withLock { state throws(GPIOError) in
+        let wire = try state.withLock { state throws(GPIOError) -> (@Sendable (Bool) -> Void)? in
             guard let request = state.requests[offset], !state.closed else { throw notRequested(offset) }
             guard request.isOutput else {
                 throw GPIOError(.io, subject: subject(offset), detail: "is requested as an input and cannot be driven",
                                 remedy: "request it as an output", errno: 1)
             }
             if let fault = state.faults[offset] { throw fault }
-            if state.outputLevels[offset] != level {
-                state.outputLevels[offset] = level
-                state.transitions.append(Transition(offset: offset, level: level, time: now))
-            }
+            guard state.outputLevels[offset] != level else { return nil }
+            state.outputLevels[offset] = level
+            state.transitions.append(Transition(offset: offset, level: level, time: now))
+            return state.wires[offset]
         }
+        // Outside the lock: the far end may take its own.
+        wire?(level)
     }
 
     public func get(offset: Int) throws(GPIOError) -> Bool {
@@ -148,6 +152,12 @@ public final class SimulatedGPIO: GPIOBackend {
             timeline.sort { $0.time < $1.time }
             state.inputTimelines[offset] = timeline
         }
+    }
+
+    /// Wires output `offset` to something that follows its level: `follow` gets every level the line is set
+    /// to from now on (changes only). `--simulate` wires `chip_reset_pin` to the simulated ADE9000's RESET.
+    public func wire(offset: Int, to follow: @escaping @Sendable (Bool) -> Void) {
+        state.withLock { $0.wires[offset] = follow }
     }
 
     /// Makes requests, `set` and `get` on `offset` throw `error` until cleared with `nil`.

@@ -21,7 +21,7 @@ extension CLEMAPEdge {
             discussion: """
                 Opens the GPIO chip ([GPIO_SERVICE] gpio_chip, else the chip labelled \
                 \(GPIOChipRequest.headerLabels.joined(separator: ", "))), requests every configured line, plays \
-                each status LED pattern (about 10 s), switches each fitted output on and off and reads it back \
+                each status LED pattern (about 12 s), switches each fitted output on and off and reads it back \
                 (the relays click), then leaves it in its stored state, reads the inputs and the idle button. \
                 With --interactive it asks for a press of the reset button. Stop the service first \
                 (`sudo systemctl stop clemap-edge`): it holds the lines. Exits 0 if every check passes, \

@@ -464,6 +464,32 @@ extension ConfigTests {
             #expect(errors.first?.description.contains("GPIO 21 is already used by pin_out_a") == true)
         }
 
+        @Test func chipResetPinIsOptionalAndChecked() throws {
+            let dir = TemporaryFolder(prefix: "clemap-config-tests")
+            #expect(try #require(load(referenceText, in: dir).config).gpio.chipResetPin == nil)
+            let valid = reference(replacing: "reset_button_pin", with: "reset_button_pin = 7\nchip_reset_pin = 24")
+            let config = try #require(load(valid, in: dir).config)
+            #expect(config.gpio.chipResetPin == 24)
+            #expect(config.summary().contains { $0.contains("ADE9000 RESET GPIO 24") })
+            for bad in ["54", "-1", "24x", "GPIO24"] {
+                let text = reference(replacing: "reset_button_pin", with: "reset_button_pin = 7\nchip_reset_pin = \(bad)")
+                let (_, errors, path) = load(text, in: dir)
+                #expect(errors.map(\.key) == ["chip_reset_pin"], "\(bad)")
+                #expect(errors.first?.line == line(of: "chip_reset_pin", in: text))
+                let message = errors.first?.description ?? ""
+                #expect(message.contains("\(path):\(line(of: "chip_reset_pin", in: text))"), "\(message)")
+                #expect(message.contains("BCM GPIO number from 0 to 53"), "\(message)")
+            }
+            // A pin another function already has: the LED's.
+            let clash = reference(replacing: "reset_button_pin", with: "reset_button_pin = 7\nchip_reset_pin = 25")
+            let (_, errors, _) = load(clash, in: dir)
+            #expect(errors.map(\.code) == [.conflict])
+            #expect(errors.first?.key == "chip_reset_pin")
+            #expect(errors.first?.line == line(of: "chip_reset_pin", in: clash))
+            #expect(errors.first?.description.contains("GPIO 25 is already used by led_pin") == true)
+            #expect(errors.first?.description.contains("give each function its own pin") == true)
+        }
+
         @Test func inputAPinRequiredOnlyWhenFitted() throws {
             let dir = TemporaryFolder(prefix: "clemap-config-tests")
             let text = reference(replacing: "input_pin_setup", with: "input_pin_setup = ab")

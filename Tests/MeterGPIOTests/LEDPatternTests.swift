@@ -14,6 +14,7 @@ let documentedPatterns: [(StatusLEDState, [(on: Int, off: Int)])] = [
     (.waitingForClockSync, [(500, 500)]),
     (.healthy, [(1900, 100)]),
     (.meterFault, [(200, 200), (200, 1400)]),
+    (.chipUnresponsive, [(100, 150), (100, 150), (100, 150), (100, 1150)]),
     (.storageFault, [(200, 200), (200, 200), (200, 1000)]),
     (.exporterBacklog, [(200, 1800)]),
 ]
@@ -74,6 +75,7 @@ struct LEDPatternTests {
     func urgency() {
         #expect(StatusLEDState.mostUrgent([.healthy, .exporterBacklog]) == .exporterBacklog)
         #expect(StatusLEDState.mostUrgent([.exporterBacklog, .storageFault, .meterFault]) == .meterFault)
+        #expect(StatusLEDState.mostUrgent([.meterFault, .chipUnresponsive, .storageFault]) == .chipUnresponsive)
         #expect(StatusLEDState.mostUrgent([.waitingForClockSync, .storageFault]) == .storageFault)
         #expect(StatusLEDState.mostUrgent([.starting, .waitingForClockSync]) == .starting)
         #expect(StatusLEDState.mostUrgent([]) == .healthy)

@@ -28,8 +28,8 @@ struct SelftestRunnerTests {
                                        "reset button (idle)"])
         #expect(chip.transitions(offset: 21).map(\.level) == [false, true, false])
         #expect(chip.transitions(offset: 20).map(\.level) == [true, false, true])
-        // Each pattern plays whole periods for at least 1 s: 1 + 1 + 2 + 2 + 2 + 2 s.
-        #expect(abs(clock.monotonic() - 10) < 1e-9)
+        // Each pattern plays whole periods for at least 1 s: 1 + 1 + 2 + 2 + 2 + 2 + 2 s.
+        #expect(abs(clock.monotonic() - 12) < 1e-9)
         #expect(chip.transitions(offset: 25).last?.level == false)
     }
 

@@ -5,6 +5,7 @@ import ADE9000Sim
 import Logging
 import MeterReadings
 import MeterConfig
+import MeterGPIO
 import MeterApp
 import MeterClock
 import MeterServices
@@ -39,7 +40,8 @@ struct ServiceRig {
 
     func makeApp(seconds: Double, startOnBoundary: Bool = true, logger: Logger = quietLogger,
                  configure: (inout MeterConfiguration) -> Void = { _ in },
-                 objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil) throws -> MeterApp {
+                 objectStorage: (@Sendable () throws -> any ObjectStorage)? = nil,
+                 gpioBackend: (any GPIOBackend)? = nil) throws -> MeterApp {
         var configuration = try MeterConfiguration.load(path: Fixtures.shippedConfig)
         // Tests run side by side: none may take port 4000 (the API is tested as a process, integration/process).
         configuration.http.enabled = false
@@ -47,7 +49,8 @@ struct ServiceRig {
         return try MeterApp.build(configuration: configuration, options: MeterAppOptions(
             source: .simulator(scenario), databasePath: dbPath, clock: clock, stopAfter: seconds,
             startOnBoundary: startOnBoundary, gpio: false, handleSignals: false,
-            notifier: SystemdNotifier(environment: [:]), stateDirectory: folder.file("state"), objectStorage: objectStorage), logger: logger)
+            notifier: SystemdNotifier(environment: [:]), stateDirectory: folder.file("state"), objectStorage: objectStorage,
+            gpioBackend: gpioBackend), logger: logger)
     }
 
     func store() throws -> SQLiteReadingStore {

@@ -23,17 +23,25 @@ public actor ADE9000Driver {
         public var verifyMismatches = 0
         /// Times the chip was found reset or stopped and set up again.
         public var reinitialisations = 0
+        /// RESET pin pulses (``ChipResetLine``) given to a chip that stopped answering.
+        public var hardwareResets = 0
     }
 
     public nonisolated let transport: any SPITransport
     public private(set) var setup: ADE9000Setup
-    public private(set) var statistics = Statistics()
+    public internal(set) var statistics = Statistics()
     public private(set) var identity: ChipIdentity?
+    /// The chip's RESET pin, when the board has it wired to a GPIO (`[GPIO_SERVICE] chip_reset_pin`).
+    public nonisolated let resetLine: (any ChipResetLine)?
 
-    private let logger: Logger
-    private let clock: any MeterClock
+    let logger: Logger
+    let clock: any MeterClock
     /// What CONFIG1.BURST_EN is believed to be; decides how reads are framed.
-    private var burstEnabled = false
+    var burstEnabled = false
+    /// The chip stopped answering and that was logged; cleared by the next good snapshot (one warning per episode).
+    private var silenceLogged = false
+    /// A RESET pulse failed and that was logged; cleared by a recovery that works.
+    var resetFailureLogged = false
     /// When the first transfer since it was cleared happened (``RawSnapshot/takenAt``).
     private var lastTransferAt: Double?
     /// When the `together` items of the last ``read(_:trailingWrites:framing:together:)`` were read.
@@ -46,14 +54,17 @@ public actor ADE9000Driver {
     ///   - logger: where the driver reports resets, retries and warnings.
     ///   - clock: the meter's clock: the driver waits on it between polls, and stamps each snapshot with its
     ///     monotonic and wall time at the bus transfer (``RawSnapshot/takenAt``, ``RawSnapshot/wallTime``).
-    public init(transport: any SPITransport, setup: ADE9000Setup, logger: Logger, clock: any MeterClock = SystemClock()) {
+    ///   - resetLine: the chip's RESET pin, if wired: pulsed when the chip stops answering (see ``initialize()``).
+    public init(transport: any SPITransport, setup: ADE9000Setup, logger: Logger, clock: any MeterClock = SystemClock(),
+                resetLine: (any ChipResetLine)? = nil) {
         self.transport = transport
         self.setup = setup
         self.logger = logger
         self.clock = clock
+        self.resetLine = resetLine
     }
 
-    private var device: String { transport.deviceName }
+    var device: String { transport.deviceName }
 
     // MARK: - Detection and start-up
 
@@ -98,19 +109,26 @@ public actor ADE9000Driver {
         return identity
     }
 
-    /// Resets the chip, writes the start-up sequence and the calibration, verifies every register by
-    /// read-back, starts the DSP and waits until the first power factor is ready (about 1 s).
-    /// - Throws: ``ADE9000Error`` naming the register that failed; nothing is left half-running: a failed
-    ///   start leaves RUN = 0.
-    @discardableResult
-    public func initialize() async throws -> ChipIdentity {
+    /// The start-up sequence of ``initialize()``: resets the chip, writes the start-up sequence and the
+    /// calibration, verifies every register by read-back, starts the DSP and waits until the first power
+    /// factor is ready (about 1 s).
+    /// - Throws: ``ADE9000Error`` naming the register that failed; `.unresponsive` when a software reset
+    ///   never sets RSTDONE.
+    func setUp() async throws -> ChipIdentity {
         let identity = try probe()
 
         // 1. Software reset; wait for RSTDONE (STATUS1 bit 16), at least 50 ms (no-OS: "> 46 ms").
         try writeWithoutReadback(.CONFIG1, Config1.SWRST.rawValue)
         burstEnabled = false
         try await clock.sleep(for: .milliseconds(50))
-        try await waitFor(.STATUS1, bit: Status1.RSTDONE.rawValue, within: .seconds(1), what: "RSTDONE after a software reset")
+        do {
+            // Through CRC_SPI: it checks out whatever BURST_EN is, so a chip that ignored SWRST reads as such.
+            try await waitFor(.STATUS1, bit: Status1.RSTDONE.rawValue, within: .seconds(1), what: "RSTDONE after a software reset",
+                              framing: .crcRegister)
+        } catch let error as ADE9000Error where error.code == .timeout {
+            // A chip that ignores SWRST is wedged: only the RESET pin or a power cycle helps (initialize()).
+            throw ADE9000Error(.unresponsive, subject: error.subject, detail: error.detail + " (the chip ignores a software reset)")
+        }
         try writeWithoutReadback(.STATUS1, Status1.RSTDONE.rawValue) // write 1 to clear
 
         // 2. Configuration and calibration, each verified.
@@ -140,18 +158,14 @@ public actor ADE9000Driver {
     /// Writes new calibration registers into the running chip, verified, without a reset (SIGHUP).
     public func apply(calibration: [Phase: PhaseCalibration]) throws {
         setup.calibration = calibration
-        let writes = setup.configurationWrites.filter { write in
-            Phase.allCases.contains { p in
-                [Register.IGAIN(p), .VGAIN(p), .PGAIN(p), .PHCAL0(p), .IRMSOS(p), .VRMSOS(p), .WATTOS(p), .VAROS(p)].contains(write.0)
-            }
-        }
-        try writeVerified(writes)
+        try writeVerified(setup.calibrationWrites)
     }
 
-    private func waitFor(_ register: Register, bit: UInt32, within limit: Duration, what: String) async throws {
+    func waitFor(_ register: Register, bit: UInt32, within limit: Duration, what: String,
+                 framing: ReadItem.Framing? = nil) async throws {
         var waited: Duration = .zero
         let step: Duration = .milliseconds(10)
-        while try read(register) & bit == 0 {
+        while try read([.single(register)], framing: framing)[0][0] & bit == 0 {
             guard waited < limit else {
                 throw ADE9000Error(.timeout, subject: "\(device) \(register)",
                     detail: "waited \(limit) for \(what), bit \(bit.trailingZeroBitCount) never set",
@@ -169,7 +183,9 @@ public actor ADE9000Driver {
     /// transfer), STATUS1 and RUN, and optionally the energy registers and the die temperature.
     ///
     /// When STATUS1.RSTDONE is set or RUN reads 0 the chip has reset behind our back (its calibration is
-    /// gone): the driver sets it up again, then reads a fresh snapshot marked `reinitialised`.
+    /// gone): the driver sets it up again, then reads a fresh snapshot marked `reinitialised`. When every read
+    /// comes back all ones or all zeros the chip stopped answering: ``initialize()`` resets it through its RESET
+    /// pin if one is wired (the snapshot is then marked `reinitialised` too), else throws `.unresponsive`.
     public func snapshot(includeEnergy: Bool = true, includeTemperature: Bool = false) async throws -> RawSnapshot {
         for attempt in 0..<2 {
             var items: [ReadItem] = [.single(.STATUS1), .single(.RUN), .single(.COM_PERIOD), .single(.ISUMRMS)]
@@ -198,7 +214,22 @@ public actor ADE9000Driver {
             } catch ADE9000Error.Code.crc {
                 // A reset clears BURST_EN, so the burst comes back framed the other way and never checks out.
                 // STATUS1 and RUN read through CRC_SPI check out either way: ask them before giving up.
-                let state = try read([.single(.STATUS1), .single(.RUN)], framing: .crcRegister)
+                let state: [[UInt32]]
+                do {
+                    state = try read([.single(.STATUS1), .single(.RUN)], framing: .crcRegister)
+                } catch let error as ADE9000Error where error.code == .crc {
+                    // Nothing checks out. All ones or all zeros on the wire: the chip stopped answering.
+                    guard attempt == 0, let answer = silentAnswer() else { throw error }
+                    statistics.reinitialisations += 1
+                    if !silenceLogged {
+                        logger.warning("ADE9000 stopped answering, setting it up again", metadata: [
+                            "spi.device": "\(device)", "chip.answer": "\(answer)",
+                        ])
+                        silenceLogged = true
+                    }
+                    try await initialize()
+                    continue
+                }
                 guard state[0][0] & Status1.RSTDONE.rawValue != 0 || state[1][0] & 1 == 0 else { throw ADE9000Error(.crc, subject: "\(device) snapshot", detail: "reads kept failing their CRC while the chip is running", remedy: "check the SPI wiring and ground, lower the SPI clock (spi_speed_hz)") }
                 values = [state[0], state[1]]
             }
@@ -247,6 +278,7 @@ public actor ADE9000Driver {
                 }
             }
             let temperature = includeTemperature ? Temperature.celsius(result: values[index][0], trim: temperatureTrim) : nil
+            silenceLogged = false
             return RawSnapshot(phases: phases, comPeriod: values[2][0], isumrms: values[3][0], energy: energy, temperatureCelsius: temperature,
                                status1: status1, reinitialised: attempt > 0, takenAt: takenAt,
                                wallTime: clock.wall(atMonotonic: takenAt))
@@ -379,7 +411,7 @@ public actor ADE9000Driver {
 
     /// One transport call; counts it. - Returns: the MISO bytes and when the transfer happened.
     @discardableResult
-    private func clock(_ frames: [[UInt8]]) throws -> (miso: [[UInt8]], at: Double) {
+    func clock(_ frames: [[UInt8]]) throws -> (miso: [[UInt8]], at: Double) {
         statistics.transfers += 1
         statistics.transactions += frames.count
         do {

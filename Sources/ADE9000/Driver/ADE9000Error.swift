@@ -3,7 +3,7 @@
 /// Why the driver could not talk to, set up or read the chip. One line, naming the device and register.
 public struct ADE9000Error: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        fileprivate enum Value: Hashable, Sendable { case noChip, notADE9000, crc, verify, timeout, bus }
+        fileprivate enum Value: Hashable, Sendable { case noChip, notADE9000, crc, verify, timeout, bus, unresponsive }
         fileprivate let value: Value
         /// Nothing answered: PART_ID read all ones or all zeros.
         public static let noChip = Code(value: .noChip)
@@ -17,6 +17,9 @@ public struct ADE9000Error: Error, Sendable, CustomStringConvertible {
         public static let timeout = Code(value: .timeout)
         /// The transport failed.
         public static let bus = Code(value: .bus)
+        /// The chip answered before and now does not (all ones or all zeros), or ignored a software reset:
+        /// only its RESET pin (``ChipResetLine``) or a power cycle brings it back.
+        public static let unresponsive = Code(value: .unresponsive)
         public var description: String { "\(value)" }
     }
 

@@ -58,6 +58,15 @@ public struct ADE9000Setup: Sendable, Hashable {
         return writes
     }
 
+    /// The calibration registers among ``configurationWrites``: what SIGHUP rewrites and what is read back
+    /// after a hardware reset.
+    public var calibrationWrites: [(Register, UInt32)] {
+        let registers = Set(Phase.allCases.flatMap { p in
+            [Register.IGAIN(p), .VGAIN(p), .PGAIN(p), .PHCAL0(p), .IRMSOS(p), .VRMSOS(p), .WATTOS(p), .VAROS(p)]
+        })
+        return configurationWrites.filter { registers.contains($0.0) }
+    }
+
     /// Add-mode energy (EGY_LD_ACCUM = 0) so the user registers run freely and the reader takes wrapping
     /// differences: no energy is lost between reads. No-load detection off: its threshold scaling is not
     /// documented (ade9000.md §4.4), and a meter must count small loads.

@@ -8,7 +8,7 @@ public import Logging
 ///
 /// An actor; `reading()` is the seam later layers (the sampling service, the API) build on.
 public actor Meter {
-    public let driver: ADE9000Driver
+    public nonisolated let driver: ADE9000Driver
     public private(set) var scales: [Phase: PhaseScale]
     private let logger: Logger
     private var lastEnergy: [RawSnapshot.EnergyCodes]?

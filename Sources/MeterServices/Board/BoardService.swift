@@ -79,6 +79,7 @@ public final class BoardService: Service {
             case .starting: .starting
             case .clockUnsynchronised: .waitingForClockSync
             case .meterFault: .meterFault
+            case .chipUnresponsive: .chipUnresponsive
             case .storageFault: .storageFault
             case .exporterBacklog: .exporterBacklog
             }

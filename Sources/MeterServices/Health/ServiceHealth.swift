@@ -13,6 +13,9 @@ public final class ServiceHealth: Sendable {
         case clockUnsynchronised = "clock-unsynchronised"
         /// Snapshots are failing.
         case meterFault = "meter-fault"
+        /// The metering chip stopped answering and no RESET pin is wired (`chip_reset_pin`): only a power
+        /// cycle brings it back.
+        case chipUnresponsive = "chip-unresponsive"
         /// The database cannot be written; rows wait in memory.
         case storageFault = "storage-fault"
         /// The exporter has a backlog.

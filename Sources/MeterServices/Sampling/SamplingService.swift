@@ -139,6 +139,7 @@ public final class SamplingService: Service {
                 let synchronized = clock.isSynchronized()
                 hub.health.set(.clockUnsynchronised, !synchronized)
                 hub.health.set(.meterFault, false)
+                hub.health.set(.chipUnresponsive, false)
                 hub.publish(reading)
                 for var interval in aggregator.add(MeterSample(reading, wallSynchronized: synchronized)) {
                     interval.row.inputB = readInput?()
@@ -156,6 +157,14 @@ public final class SamplingService: Service {
                 if failures == 1 {
                     logger.error("snapshot failed; retrying every sample", metadata: ["error": "\(error)"])
                 }
+                // Wedged, and no RESET pin to pulse: say so once, on the LED and in the log, and keep trying.
+                let unresponsive = ADE9000Error.Code.unresponsive ~= error
+                if unresponsive, !hub.health.current.contains(.chipUnresponsive) {
+                    let fix = (error as? ADE9000Error)?.remedy ?? ADE9000Driver.unresponsiveRemedy
+                    logger.error("the ADE9000 stopped answering and the firmware cannot reset it; fix: \(fix)",
+                                 metadata: ["error": "\(error)"])
+                }
+                hub.health.set(.chipUnresponsive, unresponsive)
                 if failures % max(1, configuration.reinitialiseAfterFailures) == 0 {
                     logger.warning("setting the metering chip up again", metadata: ["failed.snapshots": "\(failures)"])
                     _ = try? await meter.start()
