@@ -214,19 +214,20 @@ MIN_TX=$(stop_stat "$OUT/minute.log" spi.transactions)
 
 # ---------------------------------------------------------------------------------------------- figures
 # SPI read plan of ADE9000Driver.snapshot(includeEnergy: true, includeTemperature: every 10th), BURST_EN = 1:
-#   STATUS1, RUN, COM_PERIOD, ISUMRMS: 4 single reads x 2 frames (data, then CRC_SPI)        =  8
-#   AIRMS_2 … CPF_2 (45 words): 1 burst read + CRC_SPI                                       =  2
+#   STATUS1, RUN, COM_PERIOD, ISUMRMS, ANGL_VA_VB, ANGL_VA_VC: 6 single reads x 2 frames (data, then CRC_SPI) = 12
+#   AIRMS_2 … CFVRMS_2 (51 words, THD and fundamentals included): 1 burst read + CRC_SPI      =  2
 #   xWATTHR_HI, xVARHR_HI, xVAHR_HI, 3 phases: 9 single reads x 2                            = 18
 #   every 10th sample: TEMP_RSLT (2 frames) + a TEMP_CFG write restarting the conversion    = +3 / 10
-#   => 28.3 transactions, all in 1 transfer (one spidev ioctl) per sample (26.3 before ISUMRMS, issue 12).
+#   => 32.3 transactions, all in 1 transfer (one spidev ioctl) per sample (28.3 before the voltage angles, issue 14;
+#      26.3 before ISUMRMS, issue 12).
 # Baseline, the chip's default framing (BURST_EN = 0: CRC appended to each read, no burst), one frame per register:
-#   4 + 18 (6 quantities x 3 phases) + 9 = 31, + (1 read + 1 write) / 10 = 31.2 transactions,
-#   and 31.2 transfers if each register were its own ioctl (a read-one-register-at-a-time reader).
-PLAN_TX=28.3; PLAN_XFER=1; PLAIN_TX=31.2
+#   6 + 30 (10 quantities x 3 phases) + 9 = 45, + (1 read + 1 write) / 10 = 45.2 transactions,
+#   and 45.2 transfers if each register were its own ioctl (a read-one-register-at-a-time reader).
+PLAN_TX=32.3; PLAN_XFER=1; PLAIN_TX=45.2
 TX_SOURCE=computed
 if [[ -n $DAY_TX && -n $MIN_TX ]]; then
     TX_SOURCE=measured
-    SETUP_TX=$(f "$MIN_TX - ($MIN_SAMPLES * 28 + ($MIN_SAMPLES + 9) // 10 * 3)" d)  # chip set-up, from the 1-minute run
+    SETUP_TX=$(f "$MIN_TX - ($MIN_SAMPLES * 32 + ($MIN_SAMPLES + 9) // 10 * 3)" d)  # chip set-up, from the 1-minute run
     TX_PER=$(f "($DAY_TX - $MIN_TX) / ($DAY_SAMPLES - $MIN_SAMPLES)" .4f)
     TX_ALL=$(f "$DAY_TX / $DAY_SAMPLES" .4f)
     XFER_PER=$(f "($DAY_XFER - $(stop_stat "$OUT/minute.log" spi.transfers)) / ($DAY_SAMPLES - $MIN_SAMPLES)" .4f)

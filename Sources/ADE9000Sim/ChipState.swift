@@ -21,6 +21,9 @@ struct ChipState {
     var frontEnd: FrontEnd
     var faults = Faults.none
     var random: SplitMix64
+    /// The noise of the fundamental registers, apart from `random`: reading them in the same burst leaves the
+    /// noise of the total registers, and so every value a scenario gave before they were read, unchanged.
+    var fundamentalRandom: SplitMix64
 
     /// DSP samples since the simulator started; the chip's own time.
     var sample: Int64 = 0
@@ -34,6 +37,8 @@ struct ChipState {
     /// DSP sample at which the temperature sensor delivers its next TEMP_RSLT; nil while TEMP_EN = 0.
     var temperatureDue: Int64?
     var latchedPF: [UInt32] = [0, 0, 0]
+    /// xVTHD, xITHD per phase, latched with xPF every 1.024 s (DS p.39).
+    var latchedTHD: [(voltage: UInt32, current: UInt32)] = Array(repeating: (0, 0), count: 3)
     var transactions = 0
     /// Wall seconds minus simulated seconds, for the daily schedules of scenario loads; nil without a wall clock.
     var wallOffset: Double?
@@ -67,6 +72,7 @@ struct ChipState {
         self.scenario = scenario
         self.frontEnd = scenario.frontEnd ?? .nibV3
         self.random = SplitMix64(seed: scenario.seed ?? 1)
+        self.fundamentalRandom = SplitMix64(seed: (scenario.seed ?? 1) ^ 0x6675_6E64) // "fund"
         self.faults = scenario.faults?.wireFaults ?? .none
         self.resetAfterSeconds = scenario.faults?.silentResetAfterS
         self.wedgeAfterSeconds = scenario.faults?.wedgedAfterS
@@ -91,6 +97,7 @@ struct ChipState {
         energyPeriodCount = 0
         temperatureDue = nil
         latchedPF = [0, 0, 0]
+        latchedTHD = Array(repeating: (0, 0), count: 3)
     }
 
     func value(_ register: Register) -> UInt32 { registers[register.address] ?? 0 }
@@ -130,6 +137,7 @@ struct ChipState {
         let before = (sample - runStart) / 8192, after = (sample + count - runStart) / 8192
         if after > before {
             latchedPF = (0..<3).map { model.phases[$0].pfCode }
+            latchedTHD = (0..<3).map { (model.phases[$0].vthdCode, model.phases[$0].ithdCode) }
             setStatus0(1 << 21)
         }
 
@@ -158,10 +166,17 @@ struct ChipState {
             case 0x20B + base: return measurement("V_PCF", p)
             case 0x20C + base: return measurement("IRMS", p)
             case 0x20D + base: return measurement("VRMS", p)
+            case 0x20E + base: return measurement("FIRMS", p)
+            case 0x20F + base: return measurement("FVRMS", p)
             case 0x210 + base: return measurement("WATT", p)
             case 0x211 + base: return measurement("VAR", p)
             case 0x212 + base: return measurement("VA", p)
+            case 0x213 + base: return measurement("FWATT", p)
+            case 0x214 + base: return measurement("FVAR", p)
+            case 0x215 + base: return measurement("FVA", p)
             case 0x216 + base: return measurement("PF", p)
+            case 0x217 + base: return measurement("VTHD", p)
+            case 0x218 + base: return measurement("ITHD", p)
             default: break
             }
             let energyBase = UInt16(p.rawValue) * 0x3C
@@ -211,6 +226,9 @@ struct ChipState {
         func noisy(_ value: Double) -> Double {
             noise > 0 ? value + Double.random(in: -noise...noise, using: &random) : value
         }
+        func noisyFundamental(_ value: Double) -> Double {
+            noise > 0 ? value + Double.random(in: -noise...noise, using: &fundamentalRandom) : value
+        }
         func signed(_ value: Double) -> UInt32 { UInt32(bitPattern: Int32(clamping: Int64(value.rounded()))) }
         switch quantity {
         case "IRMS": return UInt32(clamping: Int64(max(0, noisy(model.irms)).rounded()))
@@ -219,11 +237,22 @@ struct ChipState {
         case "VAR": return signed(noisy(Double(model.varCode)))
         case "VA": return signed(max(0, noisy(Double(model.vaCode))))
         case "PF": return latchedPF[phase.rawValue]
+        case "FIRMS": return UInt32(clamping: Int64(max(0, noisyFundamental(model.ifrms)).rounded()))
+        case "FVRMS": return UInt32(clamping: Int64(max(0, noisyFundamental(model.vfrms)).rounded()))
+        case "FWATT": return signed(noisyFundamental(Double(model.fwattCode)))
+        case "FVAR": return signed(noisyFundamental(Double(model.fvarCode)))
+        case "FVA": return signed(max(0, noisyFundamental(Double(model.fvaCode))))
+        case "VTHD": return latchedTHD[phase.rawValue].voltage
+        case "ITHD": return latchedTHD[phase.rawValue].current
         case "I_PCF", "V_PCF":
             let t = Double(sample) / Self.dspRate, w = 2 * Double.pi * scenario.frequencyHz
-            let peak = quantity == "I_PCF" ? model.irms : model.vrms
+            let peak = quantity == "I_PCF" ? model.waveformIrms : model.waveformVrms
             let angle = quantity == "I_PCF" ? model.currentAngleRad : model.voltageAngleRad
-            return signed(peak * 74_532_013 / Self.rmsFullScale * 2.0.squareRoot() * sin(w * t - angle) / 2.0.squareRoot())
+            // Each harmonic at its own frequency and phase, on the same scale (RMS code × 74,532,013 / 52,702,092 = peak).
+            let harmonics = (quantity == "I_PCF" ? model.currentHarmonics : model.voltageHarmonics).reduce(0.0) {
+                $0 + $1.rms * 74_532_013 / Self.rmsFullScale * sin(Double($1.order) * w * t - $1.angleRad)
+            }
+            return signed(peak * 74_532_013 / Self.rmsFullScale * 2.0.squareRoot() * sin(w * t - angle) / 2.0.squareRoot() + harmonics)
         default: return 0
         }
     }

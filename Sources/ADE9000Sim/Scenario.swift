@@ -22,13 +22,19 @@ public struct Scenario: Codable, Sendable, Hashable {
         public var angleDeg: Double
         /// Angle by which this phase's voltage lags phase A's, degrees. Absent: 0, 120, 240 (ABC rotation).
         public var voltageAngleDeg: Double?
+        /// Harmonics on top of the fundamental; then `voltageV`, `currentA` and `angleDeg` are the fundamental's
+        /// (the total RMS is larger). Absent: pure sines.
+        public var harmonics: HarmonicContent?
 
-        public init(voltageV: Double, currentA: Double, angleDeg: Double = 0, voltageAngleDeg: Double? = nil) {
+        public init(voltageV: Double, currentA: Double, angleDeg: Double = 0, voltageAngleDeg: Double? = nil,
+                    harmonics: HarmonicContent? = nil) {
             self.voltageV = voltageV; self.currentA = currentA; self.angleDeg = angleDeg; self.voltageAngleDeg = voltageAngleDeg
+            self.harmonics = harmonics
         }
 
         enum CodingKeys: String, CodingKey {
-            case voltageV = "voltage_v", currentA = "current_a", angleDeg = "angle_deg", voltageAngleDeg = "voltage_angle_deg"
+            case voltageV = "voltage_v", currentA = "current_a", angleDeg = "angle_deg", voltageAngleDeg = "voltage_angle_deg",
+                 harmonics
         }
 
         public init(from decoder: any Decoder) throws {
@@ -37,6 +43,7 @@ public struct Scenario: Codable, Sendable, Hashable {
             currentA = try c.decode(Double.self, forKey: .currentA)
             angleDeg = try c.decodeIfPresent(Double.self, forKey: .angleDeg) ?? 0
             voltageAngleDeg = try c.decodeIfPresent(Double.self, forKey: .voltageAngleDeg)
+            harmonics = try c.decodeIfPresent(HarmonicContent.self, forKey: .harmonics)
         }
     }
 
@@ -123,6 +130,7 @@ public struct Scenario: Codable, Sendable, Hashable {
             guard phase.voltageV.isFinite, phase.voltageV >= 0, phase.currentA.isFinite, phase.currentA >= 0, phase.angleDeg.isFinite else {
                 throw fail("\"phases\"[\(index)] needs voltage_v ≥ 0, current_a ≥ 0 and a finite angle_deg")
             }
+            try phase.harmonics?.validate(phase: index, frequencyHz: frequencyHz, source: source)
         }
         if let frontEnd { try frontEnd.validate(source: source) }
         for (index, load) in (loads ?? []).enumerated() { try load.validate(index: index, source: source) }

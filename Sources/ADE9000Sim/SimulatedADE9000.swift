@@ -211,7 +211,9 @@ extension ChipState {
             if value & 1 != 0 { reset(); return } // SWRST, self-clearing
             registers[address] = value & ~(1 << 5) // CF_ACC_CLR self-clears
         case Register.RUN.address:
-            if value & 1 == 1, !isRunning { runStartSample = sample; latchedPF = [0, 0, 0] }
+            if value & 1 == 1, !isRunning {
+                runStartSample = sample; latchedPF = [0, 0, 0]; latchedTHD = Array(repeating: (0, 0), count: 3)
+            }
             if value & 1 == 0 { runStartSample = nil }
             registers[address] = value & 1
         case Register.TEMP_CFG.address:

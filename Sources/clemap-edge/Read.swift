@@ -10,12 +10,14 @@ extension CLEMAPEdge {
     /// `clemap-edge read`: live readings from the meter, as a table or JSON lines.
     struct Read: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read V, I, P, Q, S, PF, frequency and energy from the meter.",
+            abstract: "Read V, I, P, Q, S, PF, THD, frequency, voltage angles and energy from the meter.",
             discussion: """
                 JSON keys are the meter_data column names: time (Unix s), freq (Hz), lN_v (V), lN_i (A), lN_p (W), \
                 lN_q (var), lN_s (VA), lN_pf, n_i (A, the neutral current: the vector sum of the phase currents, \
-                the chip's ISUMRMS), lN_wh (Wh), lN_varh (varh), lN_vah (VAh) counted since the command started, \
-                and temp_c (°C) of the metering chip.
+                the chip's ISUMRMS), lN_vthd and lN_ithd (voltage and current THD, % of the fundamental), lN_vfund (V) \
+                and lN_ifund (A) (RMS of the fundamental alone), l2_vangle and l3_vangle (degrees by which L2's and L3's \
+                voltages lag L1's: 120 and 240 in an L1-L2-L3 sequence), lN_wh (Wh), lN_varh (varh), lN_vah (VAh) \
+                counted since the command started, and temp_c (°C) of the metering chip.
                 """)
 
         @OptionGroup var global: GlobalOptions

@@ -5,7 +5,7 @@ import MeterReadings
 import Glibc
 #endif
 
-/// The human form of a reading: a small per-phase table.
+/// The human form of a reading: a small per-phase table, then the power quality per phase when read.
 enum ReadingTable {
     static func render(_ reading: Reading) -> String {
         var lines: [String] = []
@@ -25,7 +25,30 @@ enum ReadingTable {
             }
             lines.append(row(cells))
         }
+        lines += quality(reading)
         return lines.joined(separator: "\n")
+    }
+
+    /// THD of voltage and current, the fundamentals, and each voltage's angle behind L1's (L1 is the reference, 0).
+    /// A second table, so the first stays as wide as it was.
+    private static func quality(_ reading: Reading) -> [String] {
+        guard reading.harmonics != nil || reading.voltageAngles != nil else { return [] }
+        var columns = [""]
+        if reading.harmonics != nil { columns += ["THD-V %", "THD-I %", "V fund", "A fund"] }
+        if reading.voltageAngles != nil { columns += ["V angle °"] }
+        var lines = [row(columns)]
+        for index in reading.phases.indices {
+            var cells = ["L\(index + 1)"]
+            if let h = reading.harmonics?[index] {
+                cells += [DecimalText.fixed(h.vthd, 2), DecimalText.fixed(h.ithd, 2),
+                          DecimalText.fixed(h.vfund, 2), DecimalText.fixed(h.ifund, 3)]
+            }
+            if let angles = reading.voltageAngles {
+                cells.append(DecimalText.fixed([0, angles.l2, angles.l3][index], 2))
+            }
+            lines.append(row(cells))
+        }
+        return lines
     }
 
     private static func row(_ cells: [String]) -> String {

@@ -86,8 +86,9 @@ import Testing
         let isumrms = try #require(snapshot.isumrms)
         #expect(relativeError(Double(isumrms), 300.0.squareRoot() / ampsPerLSB) < 2e-3, "ISUMRMS \(isumrms)")
         #expect(after.transfers - before.transfers == 1)
-        // STATUS1, RUN, COM_PERIOD, ISUMRMS, 9 energy registers: 13 single reads; plus the burst (or 18 more singles).
-        #expect(after.transactions - before.transactions == (burst ? 13 * 2 + 2 : 13 + 18))
+        // STATUS1, RUN, COM_PERIOD, ISUMRMS, ANGL_VA_VB, ANGL_VA_VC, 9 energy registers: 15 single reads; plus the burst
+        // (or 30 more singles: IRMS, VRMS, WATT, VAR, VA, PF, VTHD, ITHD, IFRMS, VFRMS per phase).
+        #expect(after.transactions - before.transactions == (burst ? 15 * 2 + 2 : 15 + 30))
     }
 
     @Test func energyAccumulatesAtTheDSPRate() async throws {

@@ -50,6 +50,14 @@ import Testing
         #expect(PowerFactorFormat.value(0x0400_0000) == 0.5)
     }
 
+    /// THD % = xTHD / 2^27 × 100 (DS eq. 16 p.39): 0x20000000 is 400 %, 0x08000000 100 %.
+    @Test func thdIsPercentIn5Point27() {
+        #expect(HarmonicDistortionFormat.percent(0x2000_0000) == 400)
+        #expect(HarmonicDistortionFormat.percent(0x0800_0000) == 100)
+        #expect(abs(HarmonicDistortionFormat.percent(5_368_709) - 4) < 1e-6) // 4 % = 0.04 × 2^27
+        #expect(HarmonicDistortionFormat.percent(0) == 0)
+    }
+
     @Test func temperatureFollowsEquation18() {
         // TEMP_OFFSET 3200 → 100 °C, TEMP_GAIN 3277 → −0.050003 °C per LSB.
         let celsius = Temperature.celsius(result: 1300, trim: 0x0C80_0CCD)

@@ -41,6 +41,9 @@ import Testing
         ("ZX_LP_SEL", 0x49A, 0x001E), ("CONFIG5", 0x4A4, 0x0063), ("CRC_SPI", 0x4A9, 0), ("CONFIG2", 0x4AF, 0x0C00),
         ("EP_CFG", 0x4B0, 0), ("PWR_TIME", 0x4B1, 0x00FF), ("EGY_TIME", 0x4B2, 0x00FF), ("TEMP_CFG", 0x4B6, 0),
         ("TEMP_RSLT", 0x4B7, 0), ("PGA_GAIN", 0x4B9, 0), ("WR_LOCK", 0x4BF, 0), ("VERSION", 0x4FE, 0x00FE),
+        ("AIFRMSOS", 0x013, 0), ("AVFRMSOS", 0x014, 0), ("AIFRMS", 0x20E, 0), ("AVFRMS", 0x20F, 0), ("AFWATT", 0x213, 0),
+        ("AFVAR", 0x214, 0), ("AFVA", 0x215, 0), ("AVTHD", 0x217, 0), ("AITHD", 0x218, 0), ("BVTHD", 0x237, 0), ("CITHD", 0x258, 0),
+        ("AVTHD_2", 0x689, 0), ("AFVRMS_2", 0x68E, 0), ("CFVRMS_2", 0x6B4, 0),
         ("AIRMS_2", 0x682, 0), ("APF_2", 0x688, 0), ("BV_PCF_2", 0x693, 0), ("CPF_2", 0x6AE, 0), ("CVRMS1012_2", 0x6B8, 0),
     ])
     func datasheetRow(name: String, address: UInt16, reset: UInt32) throws {

@@ -3,6 +3,7 @@
 // `clemap-edge read --simulate`: values, formats and the simulator's faults, end to end through the executable.
 
 import Foundation
+import MeterTesting
 import Testing
 
 @Suite("clemap-edge read --simulate")
@@ -77,6 +78,35 @@ struct ReadCommandTests {
             #expect(rows.contains { $0.hasPrefix(phase + " ") }, "no \(phase) row\n\(result)")
         }
         #expect(!result.stdout.contains("{"), "the table should not be JSON\n\(result)")
+    }
+
+    @Test("scenarios/harmonics-household.json: THD within 0.5 % of the file's amplitudes, angles 120/240; the table shows both")
+    func harmonics() async throws {
+        let file = "scenarios/harmonics-household.json"
+        let root = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(filePath: Fixtures.repositoryRoot + "/" + file))) as? [String: Any]
+        let phases = try #require(root?["phases"] as? [[String: Any]])
+        func thd(_ phase: [String: Any], _ quantity: String) -> Double {
+            let list = ((phase["harmonics"] as? [String: Any])?[quantity] as? [[String: Any]]) ?? []
+            return list.reduce(0.0) { sum, h in let p = (h["percent"] as? NSNumber)?.doubleValue ?? 0; return sum + p * p }.squareRoot()
+        }
+        let result = try await runCLI(["read", "--simulate", "--config", shippedConfig, "--scenario", file, "--json"])
+        expectExit(result, 0)
+        let reading = try #require(readings(of: result).first, "no reading\n\(result)")
+        for (index, phase) in phases.enumerated() {
+            let line = "l\(index + 1)"
+            #expect(abs((reading["\(line)_vthd"] ?? -1) - thd(phase, "voltage")) <= 0.5, "\(line)_vthd: \(reading.line)")
+            #expect(abs((reading["\(line)_ithd"] ?? -1) - thd(phase, "current")) <= 0.5, "\(line)_ithd: \(reading.line)")
+            #expect(within(reading["\(line)_vfund"], (phase["voltage_v"] as? NSNumber)?.doubleValue ?? 0, percent: 0.1), "\(line)_vfund: \(reading.line)")
+            #expect(within(reading["\(line)_ifund"], (phase["current_a"] as? NSNumber)?.doubleValue ?? 0, percent: 0.2), "\(line)_ifund: \(reading.line)")
+        }
+        #expect(abs((reading["l2_vangle"] ?? 0) - 120) < 0.05 && abs((reading["l3_vangle"] ?? 0) - 240) < 0.05, "\(reading.line)")
+
+        let table = try await runCLI(["read", "--simulate", "--config", shippedConfig, "--scenario", file])
+        expectExit(table, 0)
+        #expect(table.stdout.contains("THD-V %") && table.stdout.contains("THD-I %") && table.stdout.contains("V angle °"), "\(table)")
+        let l2 = table.stdoutLines.filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("L2 ") }
+        let angle = l2.count == 2 ? Double(l2[1].split(separator: " ").last ?? "") : nil
+        #expect(abs((angle ?? 0) - 120) < 0.05, "the second L2 row ends with its angle\n\(table)")
     }
 
     @Test("crc_error_rate 0.05: no corrupted value reaches a reading")

@@ -174,7 +174,8 @@ import Glibc
         let reading = try await meter.reading(includeEnergy: false, includeTemperature: false)
         let names = reading.fields.map(\.name)
         let perPhase: [String] = ["l1", "l2", "l3"].flatMap { l in ["v", "i", "p", "q", "s", "pf"].map { "\(l)_\($0)" } }
-        let expected: [String] = ["time", "freq"] + perPhase + ["n_i"]
+        let quality: [String] = ["l1", "l2", "l3"].flatMap { l in ["vthd", "ithd", "vfund", "ifund"].map { "\(l)_\($0)" } }
+        let expected: [String] = ["time", "freq"] + perPhase + ["n_i"] + quality + ["l2_vangle", "l3_vangle"]
         #expect(names == expected)
         // Encodable under the same names, rounded to the meter's resolution, NaN as null.
         let json = String(decoding: try JSONEncoder().encode(reading), as: UTF8.self)

@@ -178,9 +178,11 @@ public actor ADE9000Driver {
 
     // MARK: - Snapshots
 
-    /// Reads the measurement registers: one burst for V, I, P, Q, S, PF of all phases, plus COM_PERIOD,
-    /// ISUMRMS (the neutral current: it has no burst alias, so it costs one more register read in the same
-    /// transfer), STATUS1 and RUN, and optionally the energy registers and the die temperature.
+    /// Reads the measurement registers: one burst for V, I, P, Q, S, PF, THD and the fundamental V and I RMS of
+    /// all phases, plus COM_PERIOD, ISUMRMS (the neutral current: it has no burst alias, so it costs one more
+    /// register read in the same transfer), ANGL_VA_VB and ANGL_VA_VC (16-bit, outside the burst ranges: two
+    /// more reads in the same transfer), STATUS1 and RUN, and optionally the energy registers and the die
+    /// temperature.
     ///
     /// When STATUS1.RSTDONE is set or RUN reads 0 the chip has reset behind our back (its calibration is
     /// gone): the driver sets it up again, then reads a fresh snapshot marked `reinitialised`. When every read
@@ -188,13 +190,15 @@ public actor ADE9000Driver {
     /// pin if one is wired (the snapshot is then marked `reinitialised` too), else throws `.unresponsive`.
     public func snapshot(includeEnergy: Bool = true, includeTemperature: Bool = false) async throws -> RawSnapshot {
         for attempt in 0..<2 {
-            var items: [ReadItem] = [.single(.STATUS1), .single(.RUN), .single(.COM_PERIOD), .single(.ISUMRMS)]
+            var items: [ReadItem] = [.single(.STATUS1), .single(.RUN), .single(.COM_PERIOD), .single(.ISUMRMS),
+                                     .single(.ANGL_VA_VB), .single(.ANGL_VA_VC)]
             let useBurst = burstEnabled
             if useBurst {
                 items.append(.burst(ReadItem.measurementBurstStart, count: ReadItem.measurementBurstCount))
             } else {
                 for p in Phase.allCases {
-                    items += [.single(.IRMS(p)), .single(.VRMS(p)), .single(.WATT(p)), .single(.VAR(p)), .single(.VA(p)), .single(.PF(p))]
+                    items += [.single(.IRMS(p)), .single(.VRMS(p)), .single(.WATT(p)), .single(.VAR(p)), .single(.VA(p)), .single(.PF(p)),
+                              .single(.VTHD(p)), .single(.ITHD(p)), .single(.IFRMS(p)), .single(.VFRMS(p))]
                 }
             }
             if includeEnergy {
@@ -252,7 +256,10 @@ public actor ADE9000Driver {
             if status1 & Status1.needsReset.rawValue != 0 {
                 logger.warning("ADE9000 reports an error bit in STATUS1", metadata: ["chip.status1": "0x\(hex(status1, digits: 8))"])
             }
-            var index = 4
+            // 16-bit registers arrive in the low half of the word.
+            let angles = RawSnapshot.VoltageAngleCodes(aToB: UInt16(truncatingIfNeeded: values[4][0]),
+                                                       aToC: UInt16(truncatingIfNeeded: values[5][0]))
+            var index = 6
             var phases: [RawSnapshot.PhaseCodes] = []
             if useBurst {
                 let words = values[index]; index += 1
@@ -261,13 +268,15 @@ public actor ADE9000Driver {
                         words[Int(Register.burstAlias(quantity, p)!.address - ReadItem.measurementBurstStart.address)]
                     }
                     phases.append(.init(irms: word("IRMS"), vrms: word("VRMS"), watt: Int32(bitPattern: word("WATT")),
-                                        reactive: Int32(bitPattern: word("VAR")), apparent: Int32(bitPattern: word("VA")), pf: word("PF")))
+                                        reactive: Int32(bitPattern: word("VAR")), apparent: Int32(bitPattern: word("VA")), pf: word("PF"),
+                                        harmonics: .init(vthd: word("VTHD"), ithd: word("ITHD"), ifrms: word("FIRMS"), vfrms: word("FVRMS"))))
                 }
             } else {
                 for _ in Phase.allCases {
-                    let v = values[index..<(index + 6)].map { $0[0] }; index += 6
+                    let v = values[index..<(index + 10)].map { $0[0] }; index += 10
                     phases.append(.init(irms: v[0], vrms: v[1], watt: Int32(bitPattern: v[2]), reactive: Int32(bitPattern: v[3]),
-                                        apparent: Int32(bitPattern: v[4]), pf: v[5]))
+                                        apparent: Int32(bitPattern: v[4]), pf: v[5],
+                                        harmonics: .init(vthd: v[6], ithd: v[7], ifrms: v[8], vfrms: v[9])))
                 }
             }
             var energy: [RawSnapshot.EnergyCodes]?
@@ -279,7 +288,8 @@ public actor ADE9000Driver {
             }
             let temperature = includeTemperature ? Temperature.celsius(result: values[index][0], trim: temperatureTrim) : nil
             silenceLogged = false
-            return RawSnapshot(phases: phases, comPeriod: values[2][0], isumrms: values[3][0], energy: energy, temperatureCelsius: temperature,
+            return RawSnapshot(phases: phases, comPeriod: values[2][0], isumrms: values[3][0], voltageAngles: angles,
+                               energy: energy, temperatureCelsius: temperature,
                                status1: status1, reinitialised: attempt > 0, takenAt: takenAt,
                                wallTime: clock.wall(atMonotonic: takenAt))
         }
@@ -430,9 +440,10 @@ enum ReadItem {
     case single(Register)
     case burst(Register, count: Int)
 
-    /// AIRMS_2 (0x682) … CPF_2 (0x6AE): every per-phase quantity a reading needs, 45 words, one transaction.
+    /// AIRMS_2 (0x682) … CFVRMS_2 (0x6B4): every per-phase quantity a reading needs, THD and the fundamental
+    /// RMS included, 51 words, one transaction (6 words, 24 bytes, more than ending at CPF_2).
     static let measurementBurstStart = Register.burstAlias("IRMS", .a)!
-    static let measurementBurstCount = Int(Register.burstAlias("PF", .c)!.address - Register.burstAlias("IRMS", .a)!.address) + 1
+    static let measurementBurstCount = Int(Register.burstAlias("FVRMS", .c)!.address - Register.burstAlias("IRMS", .a)!.address) + 1
 
     /// How a read proves its data: the CRC the chip appends (only while BURST_EN = 0), or a read of
     /// CRC_SPI straight after (works whatever BURST_EN is).

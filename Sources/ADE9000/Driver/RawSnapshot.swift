@@ -10,10 +10,34 @@ public struct RawSnapshot: Sendable, Hashable {
         public var watt: Int32, reactive: Int32, apparent: Int32
         /// xPF: 5.27 fixed point, refreshed every 1.024 s.
         public var pf: UInt32
+        /// THD and fundamental RMS; nil when the snapshot did not read them.
+        public var harmonics: HarmonicCodes?
 
-        public init(irms: UInt32, vrms: UInt32, watt: Int32, reactive: Int32, apparent: Int32, pf: UInt32) {
+        public init(irms: UInt32, vrms: UInt32, watt: Int32, reactive: Int32, apparent: Int32, pf: UInt32,
+                    harmonics: HarmonicCodes? = nil) {
             self.irms = irms; self.vrms = vrms; self.watt = watt; self.reactive = reactive; self.apparent = apparent; self.pf = pf
+            self.harmonics = harmonics
         }
+    }
+
+    /// What the chip's fundamental filter makes of one phase: the distortion and the fundamental alone. In the
+    /// `_2` burst next to the totals (AVTHD_2 … AFVRMS_2), so a burst snapshot reads them in the same frame.
+    public struct HarmonicCodes: Sendable, Hashable {
+        /// xVTHD, xITHD: 5.27 fixed point (``HarmonicDistortionFormat``), refreshed every 1.024 s.
+        public var vthd: UInt32, ithd: UInt32
+        /// xIFRMS, xVFRMS: RMS of the fundamental, on the xIRMS/xVRMS scale (FS 52,702,092).
+        public var ifrms: UInt32, vfrms: UInt32
+
+        public init(vthd: UInt32, ithd: UInt32, ifrms: UInt32, vfrms: UInt32) {
+            self.vthd = vthd; self.ithd = ithd; self.ifrms = ifrms; self.vfrms = vfrms
+        }
+    }
+
+    /// ANGL_VA_VB and ANGL_VA_VC: counts of the 1,024 kHz clock from phase A's voltage zero crossing to B's and
+    /// to C's (``ZeroCrossingAngle``). 120° and 240° of a line cycle in an A-B-C sequence.
+    public struct VoltageAngleCodes: Sendable, Hashable {
+        public var aToB: UInt16, aToC: UInt16
+        public init(aToB: UInt16, aToC: UInt16) { self.aToB = aToB; self.aToC = aToC }
     }
 
     /// HI words of the free-running 45-bit energy registers (add mode). Differences of successive reads,
@@ -32,6 +56,8 @@ public struct RawSnapshot: Sendable, Hashable {
     /// ISUMRMS: RMS of the sum of the phase current samples (the neutral current; ``Register/ISUMRMS``), in xIRMS
     /// codes; nil when the snapshot did not read it.
     public var isumrms: UInt32?
+    /// The voltage angles; nil when the snapshot did not read them.
+    public var voltageAngles: VoltageAngleCodes?
     /// Indexed by `Phase.rawValue`; nil when the snapshot did not include energy.
     public var energy: [EnergyCodes]?
     /// Die temperature, when the snapshot included it.
@@ -49,9 +75,10 @@ public struct RawSnapshot: Sendable, Hashable {
 
     public subscript(phase: Phase) -> PhaseCodes { phases[phase.rawValue] }
 
-    public init(phases: [PhaseCodes], comPeriod: UInt32, isumrms: UInt32? = nil, energy: [EnergyCodes]?, temperatureCelsius: Double?,
+    public init(phases: [PhaseCodes], comPeriod: UInt32, isumrms: UInt32? = nil, voltageAngles: VoltageAngleCodes? = nil,
+                energy: [EnergyCodes]?, temperatureCelsius: Double?,
                 status1: UInt32, reinitialised: Bool, takenAt: Double = 0, wallTime: Double = 0) {
-        self.phases = phases; self.comPeriod = comPeriod; self.isumrms = isumrms; self.energy = energy
+        self.phases = phases; self.comPeriod = comPeriod; self.isumrms = isumrms; self.voltageAngles = voltageAngles; self.energy = energy
         self.temperatureCelsius = temperatureCelsius; self.status1 = status1; self.reinitialised = reinitialised
         self.takenAt = takenAt; self.wallTime = wallTime
     }

@@ -114,6 +114,13 @@ public enum PowerFactorFormat {
     public static func value(_ code: UInt32) -> Double { Double(Int32(bitPattern: code)) / Gain.unity }
 }
 
+/// xVTHD, xITHD: signed 5.27 fixed point, THD % = xTHD / 2^27 × 100, so 0x20000000 is 400 % (DS eq. 16 p.39).
+/// The chip's THD is the RMS of the harmonics over the fundamental's RMS, refreshed every 1.024 s with xPF.
+public enum HarmonicDistortionFormat {
+    /// THD in percent of the fundamental.
+    public static func percent(_ code: UInt32) -> Double { Double(Int32(bitPattern: code)) / Gain.unity * 100 }
+}
+
 /// Angles between zero crossings: deg = count · 360 · f / 1,024,000 (DS eqs. 13–14 p.37).
 public enum ZeroCrossingAngle {
     public static func degrees(_ count: UInt16, lineFrequency: Double) -> Double {

@@ -16,6 +16,9 @@ extension Register {
     public static func VAROS(_ p: Phase) -> Register { .init("\(P(p))VAROS", 0x010 + p.blockStride, format: .s32) }
     public static func FWATTOS(_ p: Phase) -> Register { .init("\(P(p))FWATTOS", 0x011 + p.blockStride, format: .s32) }
     public static func FVAROS(_ p: Phase) -> Register { .init("\(P(p))FVAROS", 0x012 + p.blockStride, format: .s32) }
+    /// Fundamental RMS offsets, the same squared-domain form as xIRMSOS (DS eq. 6 p.33). The driver leaves them at 0.
+    public static func IFRMSOS(_ p: Phase) -> Register { .init("\(P(p))IFRMSOS", 0x013 + p.blockStride, format: .s32) }
+    public static func VFRMSOS(_ p: Phase) -> Register { .init("\(P(p))VFRMSOS", 0x014 + p.blockStride, format: .s32) }
 
     /// ISUM_CFG in bits [1:0] selects what ISUMRMS sums (``CurrentSum``); the other bits stay 0 (DS Table 7, CONFIG0).
     public static let CONFIG0 = Register("CONFIG0", 0x060)
@@ -35,7 +38,17 @@ extension Register {
     public static func WATT(_ p: Phase) -> Register { .init("\(P(p))WATT", 0x210 + p.blockStride, access: .readOnly, format: .s32) }
     public static func VAR(_ p: Phase) -> Register { .init("\(P(p))VAR", 0x211 + p.blockStride, access: .readOnly, format: .s32) }
     public static func VA(_ p: Phase) -> Register { .init("\(P(p))VA", 0x212 + p.blockStride, access: .readOnly, format: .s32) }
+    /// Fundamental RMS (FS 52,702,092 like xIRMS, DS p.38); needs VLEVEL and ACCMODE.SELFREQ (DS p.32).
+    public static func IFRMS(_ p: Phase) -> Register { .init("\(P(p))IFRMS", 0x20E + p.blockStride, access: .readOnly) }
+    public static func VFRMS(_ p: Phase) -> Register { .init("\(P(p))VFRMS", 0x20F + p.blockStride, access: .readOnly) }
+    /// Fundamental active, reactive and apparent power (FS 20,694,066, DS pp. 33–34).
+    public static func FWATT(_ p: Phase) -> Register { .init("\(P(p))FWATT", 0x213 + p.blockStride, access: .readOnly, format: .s32) }
+    public static func FVAR(_ p: Phase) -> Register { .init("\(P(p))FVAR", 0x214 + p.blockStride, access: .readOnly, format: .s32) }
+    public static func FVA(_ p: Phase) -> Register { .init("\(P(p))FVA", 0x215 + p.blockStride, access: .readOnly, format: .s32) }
     public static func PF(_ p: Phase) -> Register { .init("\(P(p))PF", 0x216 + p.blockStride, access: .readOnly, format: .s5_27) }
+    /// Voltage and current THD, 5.27 fixed point, refreshed every 1.024 s with THD_PF_RDY (DS eq. 16 p.39).
+    public static func VTHD(_ p: Phase) -> Register { .init("\(P(p))VTHD", 0x217 + p.blockStride, access: .readOnly, format: .s5_27) }
+    public static func ITHD(_ p: Phase) -> Register { .init("\(P(p))ITHD", 0x218 + p.blockStride, access: .readOnly, format: .s5_27) }
     /// Filter-based RMS of ISUM, the sum of the phase current samples AI_PCF + BI_PCF + CI_PCF (± NI_PCF by
     /// CONFIG0.ISUM_CFG; DS Table 6, Table 7 CONFIG0). The samples add instantaneously, so it is the RMS of the
     /// phasor sum: the neutral current of a four-wire wye load. The same filter-based RMS of the same xI_PCF samples
@@ -134,11 +147,12 @@ extension Register {
         var list: [Register] = []
         for p in Phase.allCases {
             list += [IGAIN(p), PHCAL0(p), VGAIN(p), IRMSOS(p), VRMSOS(p), PGAIN(p), WATTOS(p), VAROS(p),
-                     FWATTOS(p), FVAROS(p)]
+                     FWATTOS(p), FVAROS(p), IFRMSOS(p), VFRMSOS(p)]
         }
         list += [CONFIG0, ISUMRMSOS, VNOM, DICOEFF]
         for p in Phase.allCases {
-            list += [I_PCF(p), V_PCF(p), IRMS(p), VRMS(p), WATT(p), VAR(p), VA(p), PF(p)]
+            list += [I_PCF(p), V_PCF(p), IRMS(p), VRMS(p), IFRMS(p), VFRMS(p), WATT(p), VAR(p), VA(p),
+                     FWATT(p), FVAR(p), FVA(p), PF(p), VTHD(p), ITHD(p)]
         }
         list += [ISUMRMS, VERSION2]
         for p in Phase.allCases {

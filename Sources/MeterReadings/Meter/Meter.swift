@@ -84,8 +84,24 @@ public actor Meter {
             lastEnergy = codes
             energy = energySinceStart
         }
-        var reading = Reading(time: snapshot.wallTime, freq: LinePeriod.frequency(snapshot.comPeriod), phases: phases,
-                              neutralCurrent: snapshot.isumrms.map { Double($0) * Self.neutralAmpsPerLSB(scales) }, energy: energy,
+        let freq = LinePeriod.frequency(snapshot.comPeriod)
+        // The fundamental RMS registers share the total RMS registers' full scale (DS p.38), so the same board scale.
+        var harmonics: [Reading.PhaseHarmonics]?
+        if snapshot.phases.allSatisfy({ $0.harmonics != nil }) {
+            harmonics = Phase.allCases.map { phase -> Reading.PhaseHarmonics in
+                let c = snapshot[phase].harmonics!, k = scales[phase]!
+                return .init(vthd: HarmonicDistortionFormat.percent(c.vthd), ithd: HarmonicDistortionFormat.percent(c.ithd),
+                             vfund: Double(c.vfrms) * k.voltsPerLSB, ifund: Double(c.ifrms) * k.ampsPerLSB)
+            }
+        }
+        // Counts to degrees at the measured line frequency, which ade9000.md §3.7 finds more exact than the nominal.
+        let angles = snapshot.voltageAngles.map {
+            Reading.VoltageAngles(l2: ZeroCrossingAngle.degrees($0.aToB, lineFrequency: freq),
+                                  l3: ZeroCrossingAngle.degrees($0.aToC, lineFrequency: freq))
+        }
+        var reading = Reading(time: snapshot.wallTime, freq: freq, phases: phases,
+                              neutralCurrent: snapshot.isumrms.map { Double($0) * Self.neutralAmpsPerLSB(scales) },
+                              harmonics: harmonics, voltageAngles: angles, energy: energy,
                               temperature: snapshot.temperatureCelsius, afterChipReset: snapshot.reinitialised)
         reading.monotonic = snapshot.takenAt
         return reading
