@@ -217,7 +217,7 @@ let package = Package(
             name: "MeterServicesTests",
             dependencies: [
                 "MeterApp", "MeterServices", "MeterStore", "MeterReadings", "MeterConfig", "MeterClock", "ADE9000", "ADE9000Sim",
-                "MeterTesting", "MeterFiles", "Forecast", "S3Client", "MeterGPIO",
+                "MeterTesting", "MeterFiles", "Forecast", "S3Client", "MeterGPIO", "PowerQuality",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

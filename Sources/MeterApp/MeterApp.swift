@@ -197,6 +197,10 @@ public struct MeterApp: Sendable {
                                               outputs: board.map { BoardSource.mqttOutputs($0, pins: configuration.gpio) })
             services.append(.init(service: MQTTService(settings: configuration.mqtt, context: context, hub: hub, logger: logger)))
         }
+        if configuration.powerQuality.enabled {
+            services.append(.init(service: PowerQualityService(settings: configuration.powerQuality,
+                                                               lineFrequencyHz: Double(configuration.lineFrequencyHz), hub: hub, logger: logger)))
+        }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {
             services.append(.init(service: ConfigReloadService(configuration: configuration, meter: meter, logger: logger)))

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 
-/// `[POWER_QUALITY]`: the ADE9000's power-quality engine (dips, swells, interruptions, overcurrent, phase sequence,
-/// THD) and the EN 50160 report's reference values.
+/// `[POWER_QUALITY]`: power-quality events and the EN 50160 report's reference values.
+///
+/// The events come from the one-second readings today (interruptions, frequency deviations, the phase sequence); the
+/// dip, swell, overcurrent and zero-crossing keys are for the ADE9000's half-cycle engine, not configured yet.
 ///
 /// Thresholds are in percent of `nominal_voltage` (EN 50160: dips below 90 %, swells above 110 %, interruptions below
 /// 5 %), durations in half cycles of the line (`[METER_SERVICE] line_frequency_hz`) as the chip counts them.
 public struct PowerQualitySettings: Sendable, Hashable {
-    /// `enabled`: `true` (default) or `false`: configure the chip's thresholds, latch and store events.
+    /// `enabled`: `true` (default) or `false`: track and store events.
     public var enabled: Bool
     /// `nominal_voltage`: 100…480 V line to neutral, default 230.
     public var nominalVoltage: Double
