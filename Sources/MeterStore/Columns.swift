@@ -31,6 +31,10 @@ enum Columns {
         }
         values += [real(row.durationSeconds), .integer(Int64(row.samples)), .integer(Int64(row.flags.rawValue)),
                    row.temperature.map(real) ?? .null, row.inputB.map { .integer(Int64($0)) } ?? .null]
+        for quantity in MinuteRow.qualityQuantities {
+            values += Phase.allCases.map { row.quality[$0.rawValue][keyPath: quantity.keyPath].map(real) ?? .null }
+        }
+        values.append(row.neutralCurrent.map(real) ?? .null)
         return values
     }
 
@@ -57,6 +61,11 @@ enum Columns {
         let temperature = next(), inputB = next()
         row.temperature = statement.isNull(at: temperature) ? nil : statement.double(at: temperature)
         row.inputB = statement.isNull(at: inputB) ? nil : Int(statement.int64(at: inputB))
+        func optional() -> Double? { let i = next(); return statement.isNull(at: i) ? nil : statement.double(at: i) }
+        for quantity in MinuteRow.qualityQuantities {
+            for phase in Phase.allCases { row.quality[phase.rawValue][keyPath: quantity.keyPath] = optional() }
+        }
+        row.neutralCurrent = optional()
         return row
     }
 

@@ -83,6 +83,36 @@ enum Schema {
             );
             INSERT INTO energy_totals (phase) VALUES (1), (2), (3);
             """),
+        // Power quality per minute: THD-V and THD-I mean and max (%), the neutral current (A). Older files gain the
+        // columns in place, their rows NULL there (unknown), every row and total kept.
+        StoreMigration("2 power quality: THD, neutral current", sql: """
+            ALTER TABLE meter_data ADD COLUMN l1_vthd REAL;
+            ALTER TABLE meter_data ADD COLUMN l2_vthd REAL;
+            ALTER TABLE meter_data ADD COLUMN l3_vthd REAL;
+            ALTER TABLE meter_data ADD COLUMN l1_vthd_max REAL;
+            ALTER TABLE meter_data ADD COLUMN l2_vthd_max REAL;
+            ALTER TABLE meter_data ADD COLUMN l3_vthd_max REAL;
+            ALTER TABLE meter_data ADD COLUMN l1_ithd REAL;
+            ALTER TABLE meter_data ADD COLUMN l2_ithd REAL;
+            ALTER TABLE meter_data ADD COLUMN l3_ithd REAL;
+            ALTER TABLE meter_data ADD COLUMN l1_ithd_max REAL;
+            ALTER TABLE meter_data ADD COLUMN l2_ithd_max REAL;
+            ALTER TABLE meter_data ADD COLUMN l3_ithd_max REAL;
+            ALTER TABLE meter_data ADD COLUMN n_i REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l1_vthd REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l2_vthd REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l3_vthd REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l1_vthd_max REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l2_vthd_max REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l3_vthd_max REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l1_ithd REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l2_ithd REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l3_ithd REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l1_ithd_max REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l2_ithd_max REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN l3_ithd_max REAL;
+            ALTER TABLE meter_data_conflicts ADD COLUMN n_i REAL;
+            """),
     ])
 
     static let bookkeeping = """

@@ -7,6 +7,7 @@ import MeterClock
 import MeterConfig
 import MeterServices
 import MeterStore
+import MeterReadings
 import MeterTesting
 import PowerQuality
 import Testing
@@ -50,5 +51,32 @@ import Testing
         let off = ServiceRig(scenario: scenario, clock: VirtualClock(wall: epoch + 7.3))
         try await off.makeApp(seconds: 120, configure: { $0.powerQuality.enabled = false }).run()
         #expect(try events(off).isEmpty)
+    }
+}
+
+/// Minute rows carry THD-V and THD-I (mean and max of the one-second readings) and the neutral current.
+@Suite struct PowerQualityRowTests {
+    let epoch = 1_795_000_020.0 // a minute boundary
+
+    @Test func rowsStoreTHDMeanAndMaxAndTheNeutralCurrentFromTheReadings() async throws {
+        let scenario = try Scenario.load(path: Fixtures.scenario("harmonics-household.json"))
+        let rig = ServiceRig(scenario: scenario, clock: VirtualClock(wall: epoch + 7.3))
+        try await rig.run(seconds: 185)
+        let store = try rig.store()
+        defer { store.close() }
+        let rows = try store.rows(from: 0, to: .max).filter { $0.flags.isEmpty }
+        #expect(rows.count >= 2)
+        // THD from the file's amplitudes (percent of the fundamental): √(Σ pₕ²), e.g. L1 voltage √(1² + 3.5² + 2² + 1²).
+        for (p, phase) in scenario.phases.enumerated() {
+            let expectedV = (phase.harmonics?.voltage ?? []).map { $0.percent * $0.percent }.reduce(0, +).squareRoot()
+            let expectedI = (phase.harmonics?.current ?? []).map { $0.percent * $0.percent }.reduce(0, +).squareRoot()
+            for row in rows {
+                let q = row.quality[p]
+                #expect(abs((q.vthd ?? .nan) - expectedV) <= 0.5, "L\(p + 1) THD-V \(String(describing: q.vthd)) vs \(expectedV)")
+                #expect(abs((q.ithd ?? .nan) - expectedI) <= 0.5, "L\(p + 1) THD-I \(String(describing: q.ithd)) vs \(expectedI)")
+                #expect((q.vthdMax ?? -1) >= (q.vthd ?? .infinity) && (q.ithdMax ?? -1) >= (q.ithd ?? .infinity))
+            }
+        }
+        #expect(rows.allSatisfy { ($0.neutralCurrent ?? 0) > 1 }, "the 3rd harmonics add up in the neutral")
     }
 }

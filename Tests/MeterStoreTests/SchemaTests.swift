@@ -12,6 +12,11 @@ let expectedMeterDataColumns = """
     duration_s samples flags temp_c input_b
     """.split(separator: " ").map(String.init)
 
+/// The columns migration "2 power quality" adds to both tables, after the others (SQLite appends).
+let powerQualityColumns = """
+    l1_vthd l2_vthd l3_vthd l1_vthd_max l2_vthd_max l3_vthd_max l1_ithd l2_ithd l3_ithd l1_ithd_max l2_ithd_max l3_ithd_max n_i
+    """.split(separator: " ").map(String.init)
+
 /// `PRAGMA table_info`: (name, declared type, not null, primary key) per column.
 func tableInfo(_ table: String, in path: String) throws -> [(name: String, type: String, notNull: Bool, key: Bool)] {
     let connection = try SQLiteConnection(path: path, flags: [.readOnly])
@@ -36,15 +41,15 @@ struct SchemaTests {
         let connection = try SQLiteConnection(path: path, flags: [.readOnly])
         #expect(try connection.int64("PRAGMA user_version") == 2)
         #expect(try connection.strings("SELECT feature || '/' || name FROM store_migrations")
-                == ["meter_data/1 minute rows, conflicts, lifetime totals"])
+                == ["meter_data/1 minute rows, conflicts, lifetime totals", "meter_data/2 power quality: THD, neutral current"])
         #expect(try connection.strings("PRAGMA journal_mode") == ["wal"])
         #expect(try store.pragma("synchronous") == ["2"], "FULL")
         #expect(try store.pragma("busy_timeout") == ["5000"])
 
         let meterData = try tableInfo("meter_data", in: path)
-        #expect(meterData.map(\.name) == expectedMeterDataColumns)
-        #expect(Columns.meterData == expectedMeterDataColumns)
-        #expect(MinuteRow.columns == expectedMeterDataColumns)
+        #expect(meterData.map(\.name) == expectedMeterDataColumns + powerQualityColumns)
+        #expect(Columns.meterData == expectedMeterDataColumns + powerQualityColumns)
+        #expect(MinuteRow.columns == expectedMeterDataColumns + powerQualityColumns)
         for column in meterData {
             let integer = ["time", "samples", "flags", "input_b"].contains(column.name)
             #expect(column.type == (integer ? "INTEGER" : "REAL"), "\(column.name)")
@@ -52,9 +57,10 @@ struct SchemaTests {
         }
 
         let conflicts = try tableInfo("meter_data_conflicts", in: path)
-        #expect(conflicts.map(\.name) == expectedMeterDataColumns + ["stored_at"])
+        #expect(conflicts.map(\.name) == expectedMeterDataColumns + ["stored_at"] + powerQualityColumns)
         #expect(conflicts.allSatisfy { !$0.key }, "no primary key on time")
-        #expect(zip(meterData, conflicts).allSatisfy { $0.type == $1.type })
+        let conflictTypes = Dictionary(uniqueKeysWithValues: conflicts.map { ($0.name, $0.type) })
+        #expect(meterData.allSatisfy { conflictTypes[$0.name] == $0.type })
 
         let totals = try tableInfo("energy_totals", in: path)
         #expect(totals.map(\.name) == ["phase", "wh_imp", "wh_exp", "varh", "vah", "updated"])
@@ -75,10 +81,10 @@ struct SchemaTests {
             let store = try SQLiteReadingStore(path: path, logger: recorder.logger)
             try store.insert(makeRow(time: 60))
         }
-        #expect(recorder.entries(.info).filter { $0.hasPrefix("Applied database schema migration") }.count == 1)
+        #expect(recorder.entries(.info).filter { $0.hasPrefix("Applied database schema migration") }.count == 2)
         let again = try SQLiteReadingStore(path: path, logger: recorder.logger)
         #expect(try again.count() == 1)
-        #expect(recorder.entries(.info).filter { $0.hasPrefix("Applied database schema migration") }.count == 1)
+        #expect(recorder.entries(.info).filter { $0.hasPrefix("Applied database schema migration") }.count == 2)
         #expect(recorder.entries(.warning).isEmpty)
     }
 }

@@ -69,9 +69,13 @@ struct SpineStoreTests {
         let after = try Raw(path)
         defer { after.close() }
         #expect(after.int("PRAGMA user_version") == 2)
-        #expect(after.strings("SELECT * FROM meter_data ORDER BY time LIMIT 20") == rowsBefore)
-        #expect(after.strings("SELECT feature || '/' || name FROM store_migrations ORDER BY feature")
-                == ["forecast/1 forecast table", "meter_data/1 minute rows, conflicts, lifetime totals"])
+        // Every old row and value as it was; the power-quality columns added after them, NULL (unknown).
+        let original = expectedMeterDataColumns.joined(separator: ", ")
+        #expect(after.strings("SELECT \(original) FROM meter_data ORDER BY time LIMIT 20") == rowsBefore)
+        #expect(after.int("SELECT count(*) FROM meter_data WHERE time <= \(stored[19].time) AND coalesce(\(powerQualityColumns.joined(separator: ", "))) IS NOT NULL") == 0)
+        #expect(after.strings("SELECT feature || '/' || name FROM store_migrations ORDER BY feature, name")
+                == ["forecast/1 forecast table", "meter_data/1 minute rows, conflicts, lifetime totals",
+                    "meter_data/2 power quality: THD, neutral current"])
         #expect(after.int("SELECT count(*) FROM forecast") == 0)
         #expect(totalsBefore.count == 3 && after.strings("SELECT phase FROM energy_totals") == ["1", "2", "3"])
         #expect(recorder.entries(.info).contains { $0.hasPrefix("Upgraded the database to named migrations") })

@@ -13,11 +13,15 @@ SCHEMA_SWIFT = Path(__file__).resolve().parents[2] / "Sources" / "MeterStore" / 
 
 
 def meter_data_columns() -> list[tuple[str, str]]:
-    """(name, SQLite type) of `CREATE TABLE meter_data`, in table order: the exporter's CSV header (MinuteRow.columns,
-    which a Swift test keeps equal to that table)."""
-    body = re.search(r"CREATE TABLE meter_data \((.*?)\n\s*\);", SCHEMA_SWIFT.read_text(), re.S)
+    """(name, SQLite type) of `meter_data` after every migration in Schema.swift, in table order: `CREATE TABLE
+    meter_data`, then each `ALTER TABLE meter_data ADD COLUMN`. It is the exporter's CSV header (MinuteRow.columns,
+    which a Swift test keeps equal to the table)."""
+    text = SCHEMA_SWIFT.read_text()
+    body = re.search(r"CREATE TABLE meter_data \((.*?)\n\s*\);", text, re.S)
     assert body, f"no CREATE TABLE meter_data in {SCHEMA_SWIFT}"
-    return [(m.group(1), m.group(2)) for m in re.finditer(r"\b([a-z0-9_]+) (INTEGER|REAL)\b", body.group(1))]
+    created = [(m.group(1), m.group(2)) for m in re.finditer(r"\b([a-z0-9_]+) (INTEGER|REAL)\b", body.group(1))]
+    added = re.findall(r"ALTER TABLE meter_data ADD COLUMN ([a-z0-9_]+) (INTEGER|REAL);", text)
+    return created + added
 
 
 METER_COLUMNS = [name for name, _ in meter_data_columns()]

@@ -23,9 +23,11 @@ def at(*minute_ranges: range, value: float = 100.0) -> list[tuple[int, float | N
 
 
 def test_header_is_meter_data() -> None:
-    assert len(METER_COLUMNS) == 37 and METER_COLUMNS[:4] == ["time", "l1_v", "l2_v", "l3_v"]
-    assert METER_COLUMNS[7:10] == ["l1_p", "l2_p", "l3_p"] and METER_COLUMNS[-5:] == [
+    # Migration 1's 37 columns, then migration 2's THD and neutral current (13).
+    assert len(METER_COLUMNS) == 50 and METER_COLUMNS[:4] == ["time", "l1_v", "l2_v", "l3_v"]
+    assert METER_COLUMNS[7:10] == ["l1_p", "l2_p", "l3_p"] and METER_COLUMNS[32:37] == [
         "duration_s", "samples", "flags", "temp_c", "input_b"]
+    assert METER_COLUMNS[37:40] == ["l1_vthd", "l2_vthd", "l3_vthd"] and METER_COLUMNS[-1] == "n_i"
     assert hour_path(Path("r"), "SE-A", T0 + 59) == Path("r/data/minutes/device=SE-A/date=2026-12-01/hour=05.csv")
 
 

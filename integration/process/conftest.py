@@ -35,7 +35,7 @@ DEFAULT_BIN = REPO_ROOT / ".build" / "debug" / "clemap-edge"
 #: The original CLEMAP readers' query, printed by the service at start.
 ORIGINAL_QUERY = "SELECT time, l1_p, l2_p, l3_p FROM meter_data ORDER BY time DESC LIMIT 10"
 
-#: Columns of meter_data, in table order (Sources/MeterStore/Schema.swift, migration 1).
+#: Columns of meter_data, in table order (Sources/MeterStore/Schema.swift, migrations 1 and 2).
 PHASE = ("l1", "l2", "l3")
 METER_COLUMNS = (
     ["time"]
@@ -43,6 +43,8 @@ METER_COLUMNS = (
     + ["freq"]
     + [f"{p}_{q}" for q in ("wh_imp", "wh_exp", "varh", "vah") for p in PHASE]
     + ["duration_s", "samples", "flags", "temp_c", "input_b"]
+    + [f"{p}_{q}" for q in ("vthd", "vthd_max", "ithd", "ithd_max") for p in PHASE]  # migration "2 power quality"
+    + ["n_i"]
 )
 COLUMN_LIST = ", ".join(METER_COLUMNS)
 

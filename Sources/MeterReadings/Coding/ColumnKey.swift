@@ -16,6 +16,11 @@ extension KeyedEncodingContainer where Key == ColumnKey {
         if value.isFinite { try encode(value, forKey: key) } else { try encodeNil(forKey: key) }
     }
 
+    /// Encodes `value`, or `null` when it is nil or not finite.
+    public mutating func encode(optional value: Double?, forKey key: ColumnKey) throws {
+        try encode(finite: value ?? .nan, forKey: key)
+    }
+
     /// Encodes `value` rounded to `decimals` digits (the shortest form that reads back the same), or `null`.
     public mutating func encode(rounded value: Double, decimals: Int, forKey key: ColumnKey) throws {
         var scale = 1.0

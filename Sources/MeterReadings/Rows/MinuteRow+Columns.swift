@@ -17,14 +17,23 @@ extension MinuteRow {
         [("wh_imp", \.whImport), ("wh_exp", \.whExport), ("varh", \.varh), ("vah", \.vah)]
     }
 
+    /// Per-phase power quality of the interval: column `lN_<name>`, grouped by quantity; added by the store's
+    /// migration "2 power quality" after `input_b`, then `n_i`.
+    public static var qualityQuantities: [(name: String, keyPath: WritableKeyPath<MinuteRow.PhaseQuality, Double?>)] {
+        [("vthd", \.vthd), ("vthd_max", \.vthdMax), ("ithd", \.ithd), ("ithd_max", \.ithdMax)]
+    }
+
     /// `lN_<name>` for L1, L2, L3.
     static func perPhase(_ name: String) -> [String] { Phase.allCases.map { "\($0.line)_\(name)" } }
 
     /// The columns of `meter_data`, in table order: `time`, the phase quantities, `freq`, the energies,
-    /// `duration_s`, `samples`, `flags`, `temp_c`, `input_b`.
-    public static let columns: [String] =
-        ["time"] + phaseQuantities.flatMap { perPhase($0.name) } + ["freq"]
-            + energyQuantities.flatMap { perPhase($0.name) } + ["duration_s", "samples", "flags", "temp_c", "input_b"]
+    /// `duration_s`, `samples`, `flags`, `temp_c`, `input_b`, the power-quality quantities, `n_i`.
+    public static let columns: [String] = {
+        let phase: [String] = phaseQuantities.flatMap { perPhase($0.name) }
+        let energy: [String] = energyQuantities.flatMap { perPhase($0.name) }
+        let quality: [String] = qualityQuantities.flatMap { perPhase($0.name) }
+        return ["time"] + phase + ["freq"] + energy + ["duration_s", "samples", "flags", "temp_c", "input_b"] + quality + ["n_i"]
+    }()
 }
 
 extension MinuteRow: Codable {
@@ -53,6 +62,12 @@ extension MinuteRow: Codable {
             try container.encodeNil(forKey: ColumnKey("temp_c"))
         }
         try container.encode(inputB, forKey: ColumnKey("input_b"))
+        for quantity in Self.qualityQuantities {
+            for (phase, name) in zip(Phase.allCases, Self.perPhase(quantity.name)) {
+                try container.encode(optional: quality[phase.rawValue][keyPath: quantity.keyPath], forKey: ColumnKey(name))
+            }
+        }
+        try container.encode(optional: neutralCurrent, forKey: ColumnKey("n_i"))
     }
 
     public init(from decoder: any Decoder) throws {
@@ -77,5 +92,12 @@ extension MinuteRow: Codable {
         flags = RowFlags(rawValue: try container.decode(Int.self, forKey: ColumnKey("flags")))
         temperature = try container.decodeIfPresent(Double.self, forKey: ColumnKey("temp_c"))
         inputB = try container.decodeIfPresent(Int.self, forKey: ColumnKey("input_b"))
+        // Absent from rows spilled before the power-quality columns: nil, unknown.
+        for quantity in Self.qualityQuantities {
+            for (phase, name) in zip(Phase.allCases, Self.perPhase(quantity.name)) {
+                quality[phase.rawValue][keyPath: quantity.keyPath] = try container.decodeIfPresent(Double.self, forKey: ColumnKey(name))
+            }
+        }
+        neutralCurrent = try container.decodeIfPresent(Double.self, forKey: ColumnKey("n_i"))
     }
 }

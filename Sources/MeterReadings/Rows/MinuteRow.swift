@@ -26,6 +26,23 @@ public struct MinuteRow: Sendable, Hashable {
         public static let zero = PhaseEnergy(whImport: 0, whExport: 0, varh: 0, vah: 0)
     }
 
+    /// Power quality of one phase over the interval: THD of the one-second readings, percent of the fundamental;
+    /// nil when none was measured (rows stored before THD was, a chip that does not report it).
+    public struct PhaseQuality: Sendable, Hashable {
+        /// `lN_vthd`, `lN_vthd_max`: mean and highest voltage THD.
+        public var vthd: Double?
+        public var vthdMax: Double?
+        /// `lN_ithd`, `lN_ithd_max`: mean and highest current THD.
+        public var ithd: Double?
+        public var ithdMax: Double?
+
+        public init(vthd: Double?, vthdMax: Double?, ithd: Double?, ithdMax: Double?) {
+            self.vthd = vthd; self.vthdMax = vthdMax; self.ithd = ithd; self.ithdMax = ithdMax
+        }
+
+        public static let unknown = PhaseQuality(vthd: nil, vthdMax: nil, ithd: nil, ithdMax: nil)
+    }
+
     /// `time`: start of the interval, Unix seconds UTC, aligned to the interval (a minute boundary).
     public var time: Int64
     /// `duration_s`: seconds the interval really covers (60 for a full minute; less when partial).
@@ -44,11 +61,17 @@ public struct MinuteRow: Sendable, Hashable {
     public var temperature: Double?
     /// `input_b`: state of GPIO input B at the end of the interval (0/1); nil when not configured.
     public var inputB: Int?
+    /// Per phase (`Phase.rawValue`): THD means and maxima.
+    public var quality: [PhaseQuality]
+    /// `n_i`: mean neutral current (the vector sum of the phase currents, ISUMRMS), A; nil when not read.
+    public var neutralCurrent: Double?
 
     public init(time: Int64, durationSeconds: Double, phases: [Reading.PhaseValues], freq: Double,
-                energy: [PhaseEnergy], samples: Int, flags: RowFlags, temperature: Double? = nil, inputB: Int? = nil) {
+                energy: [PhaseEnergy], samples: Int, flags: RowFlags, temperature: Double? = nil, inputB: Int? = nil,
+                quality: [PhaseQuality] = Array(repeating: .unknown, count: 3), neutralCurrent: Double? = nil) {
         self.time = time; self.durationSeconds = durationSeconds; self.phases = phases; self.freq = freq
         self.energy = energy; self.samples = samples; self.flags = flags; self.temperature = temperature; self.inputB = inputB
+        self.quality = quality; self.neutralCurrent = neutralCurrent
     }
 
     public subscript(phase: Phase) -> Reading.PhaseValues { phases[phase.rawValue] }

@@ -37,12 +37,13 @@ public enum PQTables {
         }
     }
 
-    /// The stored minutes of `[from, to)` as the EN 50160 report reads them (voltages, frequency; THD when stored).
+    /// The stored minutes of `[from, to)` as the EN 50160 report reads them: voltages, frequency, and the THD-V
+    /// means (NULL in rows stored before migration "2 power quality").
     public static func minutes(from: Int64, to: Int64, in db: StoreDatabase) throws(StoreError) -> [PQMinute] {
-        try db.query("SELECT time, l1_v, l2_v, l3_v, freq FROM meter_data WHERE time >= ? AND time < ? ORDER BY time",
+        try db.query("SELECT time, l1_v, l2_v, l3_v, freq, l1_vthd, l2_vthd, l3_vthd FROM meter_data WHERE time >= ? AND time < ? ORDER BY time",
                      [.integer(from), .integer(to)]).map { row in
             PQMinute(time: row[0].int, voltage: [row[1].double, row[2].double, row[3].double],
-                     frequency: row[4].double)
+                     voltageTHD: [row[5].double, row[6].double, row[7].double], frequency: row[4].double)
         }
     }
 }

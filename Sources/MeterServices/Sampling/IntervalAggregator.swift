@@ -30,9 +30,23 @@ public struct IntervalAggregator: Sendable {
         var energy = [MinuteRow.PhaseEnergy](repeating: .zero, count: 3)
         var sums = [(v: Double, i: Double)](repeating: (0, 0), count: 3)
         var freqSum = 0.0, temperatureSum = 0.0, temperatureCount = 0, samples = 0
+        /// THD-V and THD-I per phase, and the neutral current: over the readings that carried them.
+        var voltageTHD = [Statistic](repeating: .init(), count: 3), currentTHD = [Statistic](repeating: .init(), count: 3)
+        var neutral = Statistic()
         var flags: RowFlags
         /// The wall clock was synchronised for every sample so far.
         var synchronized = true
+    }
+
+    /// A mean and a maximum over the values given (nil without any).
+    private struct Statistic {
+        var sum = 0.0, count = 0, maximum = -Double.infinity
+        mutating func add(_ value: Double?) {
+            guard let value, value.isFinite else { return }
+            sum += value; count += 1; maximum = Swift.max(maximum, value)
+        }
+        var mean: Double? { count > 0 ? sum / Double(count) : nil }
+        var highest: Double? { count > 0 ? maximum : nil }
     }
 
     private var open: Open?
@@ -172,6 +186,11 @@ public struct IntervalAggregator: Sendable {
             open!.sums[p].v += reading.phases[p].v
             open!.sums[p].i += reading.phases[p].i
         }
+        for p in 0..<3 {
+            open!.voltageTHD[p].add(reading.harmonics?[p].vthd)
+            open!.currentTHD[p].add(reading.harmonics?[p].ithd)
+        }
+        open!.neutral.add(reading.neutralCurrent)
         open!.freqSum += reading.freq
         if let t = reading.temperature { open!.temperatureSum += t; open!.temperatureCount += 1 }
         open!.samples += 1
@@ -200,7 +219,12 @@ public struct IntervalAggregator: Sendable {
         let row = MinuteRow(time: interval.time, durationSeconds: duration, phases: phases,
                             freq: n > 0 ? interval.freqSum / n : .nan, energy: interval.energy,
                             samples: interval.samples, flags: missedSamples(interval.samples, in: duration) ? interval.flags.union(.missedSamples) : interval.flags,
-                            temperature: interval.temperatureCount > 0 ? interval.temperatureSum / Double(interval.temperatureCount) : nil)
+                            temperature: interval.temperatureCount > 0 ? interval.temperatureSum / Double(interval.temperatureCount) : nil,
+                            quality: (0..<3).map { p in
+                                MinuteRow.PhaseQuality(vthd: interval.voltageTHD[p].mean, vthdMax: interval.voltageTHD[p].highest,
+                                                       ithd: interval.currentTHD[p].mean, ithdMax: interval.currentTHD[p].highest)
+                            },
+                            neutralCurrent: interval.neutral.mean)
         return ClosedInterval(row: row, monotonicStart: interval.monotonicStart, wallSynchronized: interval.synchronized)
     }
 }
