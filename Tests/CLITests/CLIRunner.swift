@@ -262,3 +262,13 @@ func shippedConfigWithoutHTTP() throws -> String {
     }
     return text.replacingCharacters(in: line, with: "\nenabled = false\n")
 }
+
+/// A simulated hour of `home-day` stored by `clemap-edge run` (1000x, [HTTP] off) in `dir`: its database and config.
+func simulatedHour(in dir: TempDir, sourceLocation: SourceLocation = #_sourceLocation) async throws -> (db: String, config: String) {
+    let db = dir.path + "/meter.db"
+    let config = try dir.write("config.ini", try shippedConfigWithoutHTTP())
+    let run = try await runCLI(["run", "--simulate", "--config", config, "--scenario", "scenarios/home-day.json",
+                                "--sim-speed", "1000", "--sim-duration", "3600", "--db", db])
+    expectExit(run, 0, sourceLocation: sourceLocation)
+    return (db, config)
+}

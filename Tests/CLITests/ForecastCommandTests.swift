@@ -49,11 +49,7 @@ struct ForecastCommandTests {
     func predictAndStatusFromTheDatabase() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let db = dir.path + "/meter.db"
-        let config = try dir.write("config.ini", try shippedConfigWithoutHTTP())
-        let run = try await runCLI(["run", "--simulate", "--config", config, "--scenario", "scenarios/home-day.json",
-                                    "--sim-speed", "1000", "--sim-duration", "3600", "--db", db])
-        expectExit(run, 0)
+        let (db, _) = try await simulatedHour(in: dir)
         let predict = try await runCLI(["forecast", "predict", "--config", "calibration/config.ini", "--db", db, "--json"])
         expectExit(predict, 0)
         let now = try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as! [String: Any]

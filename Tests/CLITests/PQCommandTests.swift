@@ -23,11 +23,7 @@ struct PQCommandTests {
     func eventsAndReport() async throws {
         let dir = try TempDir()
         defer { dir.remove() }
-        let db = dir.path + "/meter.db"
-        let config = try dir.write("config.ini", try shippedConfigWithoutHTTP())
-        let run = try await runCLI(["run", "--simulate", "--config", config, "--scenario", "scenarios/home-day.json",
-                                    "--sim-speed", "1000", "--sim-duration", "3600", "--db", db])
-        expectExit(run, 0)
+        let (db, config) = try await simulatedHour(in: dir)
         // The run's minutes: their first and last time, and the events inside them.
         let out = Process()
         out.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
