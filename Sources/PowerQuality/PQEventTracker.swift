@@ -54,7 +54,7 @@ public struct PQEventTracker: Sendable {
             if active {
                 if var event = open[key] {
                     if let value, event.extreme.map({ further(value, $0) }) ?? true { event.extreme = value }
-                    event.endMs = o.timeMs
+                    event.endMs = max(event.startMs, o.timeMs)  // a clock stepped back never ends it before its start
                     open[key] = event
                 } else {
                     let event = PQEvent(startMs: o.timeMs, endMs: o.timeMs, phase: phase, kind: kind, extreme: value)
@@ -62,7 +62,7 @@ public struct PQEventTracker: Sendable {
                     started.append(event)
                 }
             } else if var event = open.removeValue(forKey: key) {
-                event.endMs = o.timeMs
+                event.endMs = max(event.startMs, o.timeMs)
                 finished.append(event)
             }
         }

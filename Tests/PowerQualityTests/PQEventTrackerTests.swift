@@ -51,6 +51,13 @@ struct PQEventTrackerTests {
         #expect(PQObservation.swapped(l2Angle: 0, l3Angle: 0) == nil)
     }
 
+    @Test("a reading stamped before the event's start (the clock stepped back) ends it at its start, never before")
+    func clockStepsBack() {
+        var t = tracker()
+        _ = t.observe(reading(100, f: 51))
+        #expect(t.observe(reading(40, f: 50)).finished == [PQEvent(startMs: 100_000, endMs: 100_000, phase: 0, kind: .frequencyDeviation, extreme: 51)])
+    }
+
     @Test("at the stop, open events end at the last reading")
     func close() {
         var t = tracker()

@@ -355,16 +355,23 @@ def schema_state(db: Path) -> tuple[frozenset[str], int]:
     return frozenset(names & SCHEMA_TABLES), version
 
 
+def _present(c: sqlite3.Connection, table: str) -> str:
+    """The METER_COLUMNS the table has, NULL for the others: a file killed between the store's migrations (each its
+    own transaction) has migration 1's columns only, until the next start adds the rest."""
+    have = {row[1] for row in c.execute(f"PRAGMA table_info({table})")}
+    return ", ".join(name if name in have else "NULL" for name in METER_COLUMNS)
+
+
 def meter_rows(db: Path) -> dict[int, tuple]:
     """meter_data, time -> all columns in table order."""
     with _closing(connect_ro(db)) as c:
-        return {row[0]: row for row in c.execute(f"SELECT {COLUMN_LIST} FROM meter_data ORDER BY time")}
+        return {row[0]: row for row in c.execute(f"SELECT {_present(c, 'meter_data')} FROM meter_data ORDER BY time")}
 
 
 def conflict_rows(db: Path) -> list[tuple]:
     """meter_data_conflicts in insertion order, the meter_data columns only (without stored_at)."""
     with _closing(connect_ro(db)) as c:
-        return list(c.execute(f"SELECT {COLUMN_LIST} FROM meter_data_conflicts ORDER BY rowid"))
+        return list(c.execute(f"SELECT {_present(c, 'meter_data_conflicts')} FROM meter_data_conflicts ORDER BY rowid"))
 
 
 def energy_totals(db: Path) -> dict[int, tuple[float, float, float, float]]:
