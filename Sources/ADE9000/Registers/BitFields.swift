@@ -26,6 +26,43 @@ public struct Status1: OptionSet, Sendable, Hashable {
     public static let ERROR3 = Status1(rawValue: 1 << 31)
     /// Error bits that call for a reset (ERROR0, ERROR1, ERROR3; DS p.63).
     public static let needsReset: Status1 = [.ERROR0, .ERROR1, .ERROR3]
+    /// No voltage zero crossing on the phase for ZXTOUT + 1 samples (bits 6, 7, 8).
+    public static func ZXTOV(_ p: Phase) -> Status1 { Status1(rawValue: 1 << (6 + UInt32(p.rawValue))) }
+    /// A current enabled by CONFIG3.OC_EN entered overcurrent (xIRMSONE above OILVL); OISTATUS says which.
+    public static let OI = Status1(rawValue: 1 << 17)
+    /// The voltage zero crossings are not in the order A, B, C.
+    public static let SEQERR = Status1(rawValue: 1 << 18)
+    /// The phase's swell detector changed mode (bits 20, 21, 22): with CONFIG1.DIP_SWELL_IRQ_MODE once on entering a
+    /// swell and once on leaving it, else every SWELL_CYC half cycles of a swell (TRM p.30).
+    public static func SWELL(_ p: Phase) -> Status1 { Status1(rawValue: 1 << (20 + UInt32(p.rawValue))) }
+    /// The same for dips (bits 23, 24, 25).
+    public static func DIP(_ p: Phase) -> Status1 { Status1(rawValue: 1 << (23 + UInt32(p.rawValue))) }
+    /// Every power-quality bit the event monitor reads and clears: dips, swells, overcurrent, zero-crossing timeouts.
+    public static let powerQuality: Status1 = Status1(Phase.allCases.flatMap { [DIP($0), SWELL($0), ZXTOV($0)] } + [.OI])
+}
+
+/// EVENT_STATUS (0x404): the live state of the dip and swell detectors, set while a phase is in a dip or swell. The bit
+/// order of STATUS1[25:20] in bits [5:0] (SWELLA 0 … DIPC 5): ADI's register header for the ADE9078 (the same chip
+/// without dip and swell detection) leaves exactly these six bits free below REVPSUM1 (bit 6). To verify on hardware
+/// (ade9000.md §7).
+public struct EventStatus: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static func SWELL(_ p: Phase) -> EventStatus { EventStatus(rawValue: 1 << UInt32(p.rawValue)) }
+    public static func DIP(_ p: Phase) -> EventStatus { EventStatus(rawValue: 1 << (3 + UInt32(p.rawValue))) }
+}
+
+/// OISTATUS (0x48F): which currents are over OILVL, bit 0 A, 1 B, 2 C, 3 N (OIPHASE[3:0]; the order of OIA…OIN).
+public struct OvercurrentStatus: OptionSet, Sendable, Hashable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static func phase(_ p: Phase) -> OvercurrentStatus { OvercurrentStatus(rawValue: 1 << UInt32(p.rawValue)) }
+    public static let neutral = OvercurrentStatus(rawValue: 1 << 3)
+}
+
+/// CONFIG3 (0x493) OC_EN [15:12]: overcurrent detection per current, bit 12 A, 13 B, 14 C, 15 N (reset 0xF000, all on).
+public enum OvercurrentEnable {
+    public static func config3(phases: Bool, neutral: Bool) -> UInt32 { (phases ? 0x7 << 12 : 0) | (neutral ? 1 << 15 : 0) }
 }
 
 /// CONFIG0.ISUM_CFG (bits [1:0], DS Table 7 p.66): what the chip sums into ISUM, whose RMS is ISUMRMS.
@@ -49,6 +86,9 @@ public struct Config1: OptionSet, Sendable, Hashable {
     public static let SWRST = Config1(rawValue: 1 << 0)
     /// Burst reads of 0x500–0x63C and 0x680–0x6BC; also stops the CRC being appended to any read.
     public static let BURST_EN = Config1(rawValue: 1 << 11)
+    /// 1: STATUS1.DIPx/SWELLx set once on entering a dip or swell and once on leaving it; 0: every DIP_CYC/SWELL_CYC
+    /// half cycles while in one (TRM p.30).
+    public static let DIP_SWELL_IRQ_MODE = Config1(rawValue: 1 << 10)
 }
 
 /// EP_CFG (0x4B0) fields (DS Table 7 p.76).

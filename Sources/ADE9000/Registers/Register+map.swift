@@ -55,6 +55,10 @@ extension Register {
     /// as xIRMS, so the same scale (52,702,092 codes for one channel at full scale; the sum may exceed it). No burst
     /// alias (the `_2` block ends at NIRMS1012_2, 0x6BC): a snapshot reads it as one more register.
     public static let ISUMRMS = Register("ISUMRMS", 0x269, access: .readOnly)
+    /// Half-cycle RMS (IEC 61000-4-30 Urms½: over one line cycle, refreshed every half cycle), the values the dip,
+    /// swell and overcurrent detectors compare (TRM p.30). Same scale as xIRMS/xVRMS (52,702,092 at full scale).
+    public static func IRMSONE(_ p: Phase) -> Register { .init("\(P(p))IRMSONE", 0x219 + p.blockStride, access: .readOnly) }
+    public static func VRMSONE(_ p: Phase) -> Register { .init("\(P(p))VRMSONE", 0x21A + p.blockStride, access: .readOnly) }
     /// 0x0000000C once RUN = 1 (DS Table 6 p.49).
     public static let VERSION2 = Register("VERSION2", 0x26A, access: .readOnly)
 
@@ -76,7 +80,22 @@ extension Register {
     public static let MASK0 = Register("MASK0", 0x405)
     public static let MASK1 = Register("MASK1", 0x406)
     public static let EVENT_MASK = Register("EVENT_MASK", 0x407)
+    /// The live state of the dip and swell detectors, bits [5:0] (``EventStatus``); read-only.
+    public static let EVENT_STATUS = Register("EVENT_STATUS", 0x404, access: .readOnly, volatile: true)
+    /// Overcurrent threshold, compared with xIRMSONE / 2^5 (the 24-bit scale of the PQ levels, TRM p.30).
+    public static let OILVL = Register("OILVL", 0x409, reset: 0x00FF_FFFF, format: .u24)
+    /// The half-cycle RMS current (/ 2^5) of a phase (or the neutral) in overcurrent, updated while above OILVL.
+    public static func OI(_ p: Phase) -> Register { .init("OI\(P(p))", 0x40A + UInt16(p.rawValue), access: .readOnly, format: .u24) }
+    public static let OIN = Register("OIN", 0x40D, access: .readOnly, format: .u24)
     public static let VLEVEL = Register("VLEVEL", 0x40F, reset: 0x0004_5D45, format: .u24)
+    /// Dip threshold: xVRMSONE / 2^5 below it counts toward a dip (TRM p.30: DIP_LVL = xVRMSONE × 2^−5).
+    public static let DIP_LVL = Register("DIP_LVL", 0x410, format: .u24)
+    /// The lowest xVRMSONE / 2^5 of the phase's dip (TRM p.30); reset 0x7FFFFF.
+    public static func DIP(_ p: Phase) -> Register { .init("DIP\(P(p))", 0x411 + UInt16(p.rawValue), access: .readOnly, reset: 0x007F_FFFF, format: .u24) }
+    /// Swell threshold, on the scale of DIP_LVL.
+    public static let SWELL_LVL = Register("SWELL_LVL", 0x414, reset: 0x00FF_FFFF, format: .u24)
+    /// The highest xVRMSONE / 2^5 of the phase's swell.
+    public static func SWELL(_ p: Phase) -> Register { .init("SWELL\(P(p))", 0x415 + UInt16(p.rawValue), access: .readOnly, format: .u24) }
     public static func PERIOD(_ p: Phase) -> Register {
         .init("\(P(p))PERIOD", 0x418 + UInt16(p.rawValue), access: .readOnly, reset: 0x00A0_0000)
     }
@@ -98,6 +117,11 @@ extension Register {
     public static func ANGL_V_I(_ p: Phase) -> Register {
         .init("ANGL_V\(P(p))_I\(P(p))", 0x485 + UInt16(p.rawValue), access: .readOnly)
     }
+    /// Half cycles the half-cycle RMS must stay past DIP_LVL / SWELL_LVL before the mode changes (TRM p.30).
+    public static let DIP_CYC = Register("DIP_CYC", 0x48B, reset: 0xFFFF)
+    public static let SWELL_CYC = Register("SWELL_CYC", 0x48C, reset: 0xFFFF)
+    /// Which currents crossed OILVL: bit 0 A, 1 B, 2 C, 3 N (``OvercurrentStatus``).
+    public static let OISTATUS = Register("OISTATUS", 0x48F, access: .readOnly, volatile: true)
     public static let CFMODE = Register("CFMODE", 0x490)
     public static let COMPMODE = Register("COMPMODE", 0x491)
     public static let ACCMODE = Register("ACCMODE", 0x492)
@@ -152,16 +176,18 @@ extension Register {
         list += [CONFIG0, ISUMRMSOS, VNOM, DICOEFF]
         for p in Phase.allCases {
             list += [I_PCF(p), V_PCF(p), IRMS(p), VRMS(p), IFRMS(p), VFRMS(p), WATT(p), VAR(p), VA(p),
-                     FWATT(p), FVAR(p), FVA(p), PF(p), VTHD(p), ITHD(p)]
+                     FWATT(p), FVAR(p), FVA(p), PF(p), VTHD(p), ITHD(p), IRMSONE(p), VRMSONE(p)]
         }
         list += [ISUMRMS, VERSION2]
         for p in Phase.allCases {
             list += [WATTHR_LO(p), WATTHR_HI(p), VARHR_LO(p), VARHR_HI(p), VAHR_LO(p), VAHR_HI(p)]
         }
-        list += [STATUS0, STATUS1, MASK0, MASK1, EVENT_MASK, VLEVEL]
+        list += [STATUS0, STATUS1, EVENT_STATUS, MASK0, MASK1, EVENT_MASK, OILVL] + Phase.allCases.map(OI)
+        list += [OIN, VLEVEL, DIP_LVL] + Phase.allCases.map(DIP) + [SWELL_LVL] + Phase.allCases.map(SWELL)
         list += Phase.allCases.map(PERIOD)
         list += [COM_PERIOD, LAST_DATA_32, PART_ID, TEMP_TRIM]
         list += [RUN, CONFIG1, ANGL_VA_VB, ANGL_VB_VC, ANGL_VA_VC] + Phase.allCases.map(ANGL_V_I)
+        list += [DIP_CYC, SWELL_CYC, OISTATUS]
         list += [CFMODE, COMPMODE, ACCMODE, CONFIG3, ZXTOUT, ZXTHRSH, ZX_LP_SEL, SEQ_CYC, PHSIGN, WFB_CFG,
                  CONFIG5, CRC_SPI, LAST_DATA_16, LAST_CMD, CONFIG2, EP_CFG, PWR_TIME, EGY_TIME, TEMP_CFG,
                  TEMP_RSLT, PGA_GAIN, CHNL_DIS, WR_LOCK, VAR_DIS, VERSION]
