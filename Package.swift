@@ -54,7 +54,7 @@ let package = Package(
         // forms, and the meter that turns the driver's codes into readings.
         .target(
             name: "MeterReadings",
-            dependencies: ["ADE9000", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ADE9000", "PowerQuality", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // GPIO logic without hardware: pins, LED patterns, button debounce, output state file, the simulated chip.

@@ -198,8 +198,14 @@ public struct MeterApp: Sendable {
             services.append(.init(service: MQTTService(settings: configuration.mqtt, context: context, hub: hub, logger: logger)))
         }
         if configuration.powerQuality.enabled {
+            // event_poll_ms of real time: on a clock running --sim-speed times faster, that many times more clock time.
+            let speed = (clock as? ScaledClock)?.speed ?? 1
+            let chip = PQChipMonitor(interval: Double(configuration.powerQuality.eventPollMs) / 1000 * max(1, speed), clock: clock) {
+                try await meter.powerQuality(watchingCurrents: $0)
+            }
             services.append(.init(service: PowerQualityService(settings: configuration.powerQuality,
-                                                               lineFrequencyHz: Double(configuration.lineFrequencyHz), hub: hub, logger: logger)))
+                                                               lineFrequencyHz: Double(configuration.lineFrequencyHz), hub: hub,
+                                                               chip: chip, logger: logger)))
         }
         services.append(.init(service: sampler, successTerminationBehavior: .gracefullyShutdownGroup))
         if options.handleSignals {

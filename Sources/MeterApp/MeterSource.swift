@@ -6,6 +6,7 @@ public import Logging
 public import MeterClock
 public import MeterConfig
 import MeterHAL
+import MeterServices
 public import MeterReadings
 
 /// Where readings come from: the ADE9000 on spidev, or the simulated chip with a scenario.
@@ -35,8 +36,10 @@ public enum MeterSource: Sendable {
                 throw MeterAppError(description: "\(error)")
             }
         }
+        // The half-cycle detectors are set up only when [POWER_QUALITY] is on: off, they stay at reset values that never fire.
         let setup = ADE9000Setup(lineFrequency: configuration.lineFrequencyHz == 60 ? .hz60 : .hz50,
-                                 calibration: configuration.calibration)
+                                 calibration: configuration.calibration,
+                                 powerQuality: configuration.powerQuality.enabled ? configuration.powerQuality.chipLevels(scales: configuration.scales) : nil)
         let driver = ADE9000Driver(transport: transport, setup: setup, logger: logger, clock: clock, resetLine: resetLine)
         return Meter(driver: driver, scales: configuration.scales, logger: logger)
     }

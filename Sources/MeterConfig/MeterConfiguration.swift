@@ -683,6 +683,7 @@ private struct ConfigReader {
         }
         pq.zeroCrossingTimeoutMs = Int(integer(q, "zero_crossing_timeout_ms", required: false, range: 10...8000, example: "100")
                                        ?? Int64(d.zeroCrossingTimeoutMs))
+        pq.eventPollMs = Int(integer(q, "event_poll_ms", required: false, range: 1...1000, example: "5") ?? Int64(d.eventPollMs))
         pq.frequencyTolerancePercent = double(q, "frequency_tolerance_pct", range: 0.1...10, example: "1") ?? d.frequencyTolerancePercent
         pq.thdLimitPercent = double(q, "thd_limit_pct", range: 1...50, example: "8") ?? d.thdLimitPercent
         return pq

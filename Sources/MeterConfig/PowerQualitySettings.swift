@@ -2,8 +2,9 @@
 
 /// `[POWER_QUALITY]`: power-quality events and the EN 50160 report's reference values.
 ///
-/// The events come from the one-second readings today (interruptions, frequency deviations, the phase sequence); the
-/// dip, swell, overcurrent and zero-crossing keys are for the ADE9000's half-cycle engine, not configured yet.
+/// Dips, swells, interruptions and overcurrent come from the ADE9000's half-cycle engine (DIP_LVL, SWELL_LVL, OILVL,
+/// ZXTOUT, set from these keys), polled every `event_poll_ms`; frequency deviations and the phase sequence from the
+/// one-second readings.
 ///
 /// Thresholds are in percent of `nominal_voltage` (EN 50160: dips below 90 %, swells above 110 %, interruptions below
 /// 5 %), durations in half cycles of the line (`[METER_SERVICE] line_frequency_hz`) as the chip counts them.
@@ -27,6 +28,10 @@ public struct PowerQualitySettings: Sendable, Hashable {
     /// `zero_crossing_timeout_ms`: 10…8000, default 100: a phase without a voltage zero crossing this long is lost
     /// (ZXTOUT, an interruption).
     public var zeroCrossingTimeoutMs: Int
+    /// `event_poll_ms`: 1…1000, default 5: how often the chip's detectors are read. At most a quarter of a line cycle
+    /// (5 ms at 50 Hz) gives each event's duration to the half cycle; longer polls cost less and time events coarser
+    /// (an event is never missed: the chip latches it).
+    public var eventPollMs: Int
     /// `frequency_tolerance_pct`: 0.1…10, default 1 (EN 50160's ±1 %): a frequency outside it is an event.
     public var frequencyTolerancePercent: Double
     /// `thd_limit_pct`: 1…50, default 8 (EN 50160): the report's limit for the THD-V 95th percentile.
@@ -35,11 +40,11 @@ public struct PowerQualitySettings: Sendable, Hashable {
     public init(enabled: Bool = true, nominalVoltage: Double = 230, dipThresholdPercent: Double = 90,
                 swellThresholdPercent: Double = 110, interruptionThresholdPercent: Double = 5, dipHalfCycles: Int = 2,
                 swellHalfCycles: Int = 2, overcurrentAmperes: Double? = nil, zeroCrossingTimeoutMs: Int = 100,
-                frequencyTolerancePercent: Double = 1, thdLimitPercent: Double = 8) {
+                eventPollMs: Int = 5, frequencyTolerancePercent: Double = 1, thdLimitPercent: Double = 8) {
         self.enabled = enabled; self.nominalVoltage = nominalVoltage; self.dipThresholdPercent = dipThresholdPercent
         self.swellThresholdPercent = swellThresholdPercent; self.interruptionThresholdPercent = interruptionThresholdPercent
         self.dipHalfCycles = dipHalfCycles; self.swellHalfCycles = swellHalfCycles; self.overcurrentAmperes = overcurrentAmperes
-        self.zeroCrossingTimeoutMs = zeroCrossingTimeoutMs; self.frequencyTolerancePercent = frequencyTolerancePercent
+        self.zeroCrossingTimeoutMs = zeroCrossingTimeoutMs; self.eventPollMs = eventPollMs; self.frequencyTolerancePercent = frequencyTolerancePercent
         self.thdLimitPercent = thdLimitPercent
     }
 
@@ -50,6 +55,6 @@ public struct PowerQualitySettings: Sendable, Hashable {
         return "power quality: on, nominal \(n(nominalVoltage)) V; dips below \(n(dipThresholdPercent)) % for \(dipHalfCycles) half cycles, "
             + "swells above \(n(swellThresholdPercent)) % for \(swellHalfCycles), interruptions below \(n(interruptionThresholdPercent)) % "
             + "or \(zeroCrossingTimeoutMs) ms without a zero crossing; overcurrent "
-            + (overcurrentAmperes.map { "above \(n($0)) A" } ?? "off") + "; frequency ±\(n(frequencyTolerancePercent)) %; THD-V limit \(n(thdLimitPercent)) %"
+            + (overcurrentAmperes.map { "above \(n($0)) A" } ?? "off") + "; the chip read every \(eventPollMs) ms; frequency ±\(n(frequencyTolerancePercent)) %; THD-V limit \(n(thdLimitPercent)) %"
     }
 }

@@ -26,20 +26,25 @@ public struct PQObservation: Sendable, Hashable {
 /// Turns readings into events of the kinds a reading shows: a phase below the interruption threshold, the frequency
 /// outside its tolerance, a swapped phase sequence. An event starts at the first reading that shows it and ends at
 /// the first that does not (the readings' resolution, a second); its extreme is the furthest value seen. Dips,
-/// swells and overcurrent need the chip's half-cycle engine, not one-second readings.
+/// swells and overcurrent need the chip's half-cycle engine (``PQChipEventDecoder``), which also times interruptions
+/// to the half cycle when it runs.
 public struct PQEventTracker: Sendable {
     public let nominalVoltage: Double
     public let nominalFrequency: Double
     public let interruptionPercent: Double
     public let frequencyTolerancePercent: Double
+    /// False when the chip's half-cycle engine reports interruptions (``PQChipEventDecoder``): one source per event.
+    public let tracksInterruptions: Bool
     private var open: [Key: PQEvent] = [:]
     private var lastMs: Int64?
 
     struct Key: Hashable { var kind: PQEventKind; var phase: Int }
 
-    public init(nominalVoltage: Double, nominalFrequency: Double, interruptionPercent: Double, frequencyTolerancePercent: Double) {
+    public init(nominalVoltage: Double, nominalFrequency: Double, interruptionPercent: Double, frequencyTolerancePercent: Double,
+                tracksInterruptions: Bool = true) {
         self.nominalVoltage = nominalVoltage; self.nominalFrequency = nominalFrequency
         self.interruptionPercent = interruptionPercent; self.frequencyTolerancePercent = frequencyTolerancePercent
+        self.tracksInterruptions = tracksInterruptions
     }
 
     /// The events going on now, oldest first.
@@ -67,7 +72,7 @@ public struct PQEventTracker: Sendable {
             }
         }
         let floor = nominalVoltage * interruptionPercent / 100
-        for p in 0..<3 {
+        for p in 0..<3 where tracksInterruptions {
             track(.interruption, phase: p + 1, active: o.voltage[p] < floor, value: o.voltage[p], further: <)
         }
         let deviation = abs(o.frequency / nominalFrequency - 1) * 100

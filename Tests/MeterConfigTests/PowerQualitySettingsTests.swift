@@ -17,22 +17,23 @@ import Testing
         let shipped = try MeterConfiguration.load(path: Fixtures.shippedConfig)
         let en50160 = PowerQualitySettings(enabled: true, nominalVoltage: 230, dipThresholdPercent: 90, swellThresholdPercent: 110,
                                            interruptionThresholdPercent: 5, dipHalfCycles: 2, swellHalfCycles: 2, overcurrentAmperes: nil,
-                                           zeroCrossingTimeoutMs: 100, frequencyTolerancePercent: 1, thdLimitPercent: 8)
+                                           zeroCrossingTimeoutMs: 100, eventPollMs: 5, frequencyTolerancePercent: 1, thdLimitPercent: 8)
         #expect(shipped.powerQuality == en50160)
         #expect(shipped.unknownKeys.isEmpty, "\(shipped.unknownKeys)")
         #expect(try configuration(nil).powerQuality == en50160)
         #expect(shipped.summary().contains("power quality: on, nominal 230 V; dips below 90 % for 2 half cycles, swells above 110 % for 2, "
-                                           + "interruptions below 5 % or 100 ms without a zero crossing; overcurrent off; frequency ±1 %; THD-V limit 8 %"))
+                                           + "interruptions below 5 % or 100 ms without a zero crossing; overcurrent off; the chip read every 5 ms; "
+                                           + "frequency ±1 %; THD-V limit 8 %"))
     }
 
     @Test func everyKeyIsRead() throws {
         let all = try configuration(["enabled = true", "nominal_voltage = 120", "dip_threshold_pct = 85", "swell_threshold_pct = 115",
                                      "interruption_threshold_pct = 10", "dip_half_cycles = 1", "swell_half_cycles = 4",
-                                     "overcurrent_a = 63", "zero_crossing_timeout_ms = 40", "frequency_tolerance_pct = 0.5",
+                                     "overcurrent_a = 63", "zero_crossing_timeout_ms = 40", "event_poll_ms = 20", "frequency_tolerance_pct = 0.5",
                                      "thd_limit_pct = 5"])
         #expect(all.powerQuality == PowerQualitySettings(enabled: true, nominalVoltage: 120, dipThresholdPercent: 85, swellThresholdPercent: 115,
                                                          interruptionThresholdPercent: 10, dipHalfCycles: 1, swellHalfCycles: 4,
-                                                         overcurrentAmperes: 63, zeroCrossingTimeoutMs: 40, frequencyTolerancePercent: 0.5,
+                                                         overcurrentAmperes: 63, zeroCrossingTimeoutMs: 40, eventPollMs: 20, frequencyTolerancePercent: 0.5,
                                                          thdLimitPercent: 5))
         #expect(all.unknownKeys.isEmpty)
         #expect(try configuration(["enabled = false"]).summary().contains("power quality: off"))

@@ -43,7 +43,7 @@ public actor ADE9000Driver {
     /// A RESET pulse failed and that was logged; cleared by a recovery that works.
     var resetFailureLogged = false
     /// When the first transfer since it was cleared happened (``RawSnapshot/takenAt``).
-    private var lastTransferAt: Double?
+    var lastTransferAt: Double?
     /// When the `together` items of the last ``read(_:trailingWrites:framing:together:)`` were read.
     private var togetherAt: Double?
     private var temperatureTrim: UInt32 = 0
@@ -136,8 +136,8 @@ public actor ADE9000Driver {
         temperatureTrim = try read(.TEMP_TRIM)
 
         // 3. Burst reads on (from here every read is checked through CRC_SPI), clear status, RUN, energy.
-        if setup.burstReads {
-            try writeVerified([(.CONFIG1, Config1.BURST_EN.rawValue)])
+        if let config1 = setup.config1 {
+            try writeVerified([(.CONFIG1, config1.rawValue)])
         }
         try writeWithoutReadback(.STATUS0, 0xFFFF_FFFF)
         try writeWithoutReadback(.STATUS1, 0xFFFF_FFFF)

@@ -16,12 +16,25 @@ public struct ADE9000Setup: Sendable, Hashable {
     /// Attempts per register when a CRC does not match or a read-back differs. With 5 % of reads corrupted
     /// a register still fails all six only once in about a million snapshots.
     public var attempts: Int
+    /// The dip, swell, overcurrent and zero-crossing detectors (`[POWER_QUALITY]`); nil leaves them at their reset
+    /// values, which never fire (DIP_LVL 0, SWELL_LVL and OILVL full scale) except the ~8 s zero-crossing timeout.
+    public var powerQuality: PowerQualityLevels?
 
     public init(lineFrequency: AccumulationMode.LineFrequency = .hz50, pgaGain: UInt32 = 0,
                 calibration: [Phase: PhaseCalibration] = [:], energyPeriodSamples: UInt32 = 80,
-                burstReads: Bool = true, attempts: Int = 6) {
+                burstReads: Bool = true, attempts: Int = 6, powerQuality: PowerQualityLevels? = nil) {
         self.lineFrequency = lineFrequency; self.pgaGain = pgaGain; self.calibration = calibration
         self.energyPeriodSamples = energyPeriodSamples; self.burstReads = burstReads; self.attempts = attempts
+        self.powerQuality = powerQuality
+    }
+
+    /// CONFIG1 after the start-up writes: burst reads, and dip/swell latches on entry and exit (DIP_SWELL_IRQ_MODE),
+    /// so the event monitor sees both edges of every dip and swell. Nil: leave CONFIG1 at 0.
+    public var config1: Config1? {
+        var value: Config1 = []
+        if burstReads { value.insert(.BURST_EN) }
+        if powerQuality != nil { value.insert(.DIP_SWELL_IRQ_MODE) }
+        return value.isEmpty ? nil : value
     }
 
     /// The configuration writes of the start-up sequence, in datasheet order (TRM quick start as quoted
@@ -34,13 +47,14 @@ public struct ADE9000Setup: Sendable, Hashable {
             // ISUMRMS = RMS of AI_PCF + BI_PCF + CI_PCF: the neutral current (the board has no neutral CT).
             (.CONFIG0, CurrentSum.phases.config0),
             (.CONFIG2, HighPassCorner.hz1_25.config2),
-            (.CONFIG3, 0),
             (.ACCMODE, AccumulationMode(lineFrequency: lineFrequency).rawValue),
             (.VLEVEL, VoltageLevel.register(headroom: 2)),
             (.ZX_LP_SEL, 0x001E),
             (.DICOEFF, 0),
             (.MASK0, 0), (.MASK1, 0), (.EVENT_MASK, 0),
         ]
+        // Overcurrent detection (CONFIG3.OC_EN) stays off unless [POWER_QUALITY] asks for it.
+        writes += powerQuality?.configurationWrites ?? [(.CONFIG3, 0)]
         for phase in Phase.allCases {
             let c = calibration[phase] ?? .zero
             writes += [

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: Apache-2.0
+
+public import ADE9000
+public import MeterConfig
+public import MeterReadings
+
+extension PowerQualitySettings {
+    /// `[POWER_QUALITY]` as the chip's detector settings: the thresholds in percent of nominal turned into half-cycle RMS
+    /// codes through the board scale, ÷ 2^5 (``PowerQualityLevels``). DIP_LVL and SWELL_LVL are one register for all
+    /// three phases: the phases' mean V per LSB is used (calibration makes them equal; their spread is the error).
+    public func chipLevels(scales: [Phase: PhaseScale]) -> PowerQualityLevels {
+        func mean(_ value: (PhaseScale) -> Double) -> Double {
+            let values = Phase.allCases.compactMap { scales[$0].map(value) }.filter { $0 > 0 }
+            return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        }
+        let voltsPerLSB = mean(\.voltsPerLSB), ampsPerLSB = mean(\.ampsPerLSB)
+        func volts(_ percent: Double) -> UInt32 {
+            voltsPerLSB.isFinite ? PowerQualityLevels.code(rms: nominalVoltage * percent / 100 / voltsPerLSB) : 0
+        }
+        return PowerQualityLevels(
+            dipLevel: volts(dipThresholdPercent), swellLevel: voltsPerLSB.isFinite ? volts(swellThresholdPercent) : 0xFF_FFFF,
+            dipHalfCycles: UInt16(dipHalfCycles), swellHalfCycles: UInt16(swellHalfCycles),
+            overcurrentLevel: overcurrentAmperes.flatMap { ampsPerLSB.isFinite ? PowerQualityLevels.code(rms: $0 / ampsPerLSB) : nil },
+            zeroCrossingTimeout: PowerQualityLevels.zeroCrossingTimeout(seconds: Double(zeroCrossingTimeoutMs) / 1000))
+    }
+}

@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+
+/// One poll of the chip's half-cycle engine in SI units: what latched since the last poll, what is going on now, and
+/// the extremes the chip held (nil when they were not read: nothing was going on).
+public struct PQChipObservation: Sendable, Hashable {
+    /// When the poll read the chip: monotonic seconds (durations) and the same instant in Unix ms (timestamps).
+    public var monotonic: Double
+    public var wallMs: Int64
+    /// Per phase (L1…L3): the dip or swell detector changed mode since the last poll (STATUS1.DIPx / SWELLx).
+    public var dipLatched: [Bool], swellLatched: [Bool]
+    /// Per phase: no voltage zero crossing for ZXTOUT (STATUS1.ZXTOVx): the phase was lost.
+    public var zeroCrossingLost: [Bool]
+    /// Per phase: in a dip / a swell now (EVENT_STATUS).
+    public var inDip: [Bool], inSwell: [Bool]
+    /// The lowest half-cycle RMS voltage of the phase's latest dip (DIPx), the highest of its latest swell (SWELLx), V.
+    public var dipMinimum: [Double]?, swellMaximum: [Double]?
+    /// Per phase: the current went over the overcurrent level since the last poll (STATUS1.OI with OISTATUS).
+    public var overcurrentLatched: [Bool]
+    /// The latest half-cycle RMS current above the level (OIx), and the half-cycle RMS current now (xIRMSONE), A.
+    public var overcurrentValue: [Double]?, halfCycleCurrent: [Double]?
+
+    public init(monotonic: Double, wallMs: Int64, dipLatched: [Bool] = [false, false, false], swellLatched: [Bool] = [false, false, false],
+                zeroCrossingLost: [Bool] = [false, false, false], inDip: [Bool] = [false, false, false],
+                inSwell: [Bool] = [false, false, false], dipMinimum: [Double]? = nil, swellMaximum: [Double]? = nil,
+                overcurrentLatched: [Bool] = [false, false, false], overcurrentValue: [Double]? = nil, halfCycleCurrent: [Double]? = nil) {
+        self.monotonic = monotonic; self.wallMs = wallMs; self.dipLatched = dipLatched; self.swellLatched = swellLatched
+        self.zeroCrossingLost = zeroCrossingLost; self.inDip = inDip; self.inSwell = inSwell
+        self.dipMinimum = dipMinimum; self.swellMaximum = swellMaximum; self.overcurrentLatched = overcurrentLatched
+        self.overcurrentValue = overcurrentValue; self.halfCycleCurrent = halfCycleCurrent
+    }
+}
+
+/// Turns polls of the chip's half-cycle engine into dips, swells, interruptions and overcurrents.
+///
+/// The chip decides (TRM p.30): a dip begins when the half-cycle RMS has stayed below DIP_LVL for DIP_CYC half cycles
+/// and ends when it has stayed above for as many; EVENT_STATUS is the state, STATUS1 latches each change. A poll sees
+/// an edge somewhere since the previous poll and takes the middle of that gap, so with polls at most a quarter of a
+/// line cycle apart each edge is within an eighth of a cycle: the duration, exit − entry, is then rounded to whole half
+/// cycles (the chip's own resolution), which gives the chip's count exactly. The start is the entry less the
+/// DIP_CYC − 1 further half cycles the chip waited. A latch without the state means the event began and ended between
+/// two polls (the service stalled): it is stored with the gap as its bound, never dropped.
+///
+/// A dip whose lowest half-cycle RMS is below the interruption threshold, or during which the phase lost its zero
+/// crossings, is an interruption (EN 50160 §3.22). An overcurrent begins at its latch and ends at the first poll whose
+/// half-cycle RMS current is back at or below the level.
+public struct PQChipEventDecoder: Sendable {
+    public let nominalVoltage: Double
+    public let interruptionPercent: Double
+    public let dipHalfCycles: Int
+    public let swellHalfCycles: Int
+    public let overcurrentAmperes: Double?
+    /// Seconds per half cycle of the nominal line frequency.
+    public let halfCycle: Double
+
+    struct Open: Sendable {
+        var entry: Double
+        var startMs: Int64
+        var extreme: Double?
+        var lostZeroCrossing = false
+    }
+
+    private var dips: [Open?] = [nil, nil, nil]
+    private var swells: [Open?] = [nil, nil, nil]
+    private var overcurrents: [Open?] = [nil, nil, nil]
+    private var last: (monotonic: Double, wallMs: Int64)?
+
+    public init(nominalVoltage: Double, interruptionPercent: Double, dipHalfCycles: Int, swellHalfCycles: Int,
+                overcurrentAmperes: Double?, lineFrequency: Double) {
+        self.nominalVoltage = nominalVoltage; self.interruptionPercent = interruptionPercent
+        self.dipHalfCycles = dipHalfCycles; self.swellHalfCycles = swellHalfCycles
+        self.overcurrentAmperes = overcurrentAmperes; halfCycle = 0.5 / lineFrequency
+    }
+
+    /// An overcurrent is open: the next polls must read the half-cycle currents.
+    public var watchingCurrents: Bool { overcurrents.contains { $0 != nil } }
+
+    /// The events going on now.
+    public var ongoing: [PQEvent] {
+        var events: [PQEvent] = []
+        for p in 0..<3 {
+            if let d = dips[p] { events.append(PQEvent(startMs: d.startMs, endMs: d.startMs, phase: p + 1, kind: dipKind(d), extreme: d.extreme)) }
+            if let s = swells[p] { events.append(PQEvent(startMs: s.startMs, endMs: s.startMs, phase: p + 1, kind: .swell, extreme: s.extreme)) }
+            if let o = overcurrents[p] { events.append(PQEvent(startMs: o.startMs, endMs: o.startMs, phase: p + 1, kind: .overcurrent, extreme: o.extreme)) }
+        }
+        return events
+    }
+
+    /// - Returns: the events that started in this poll (for the log) and those it ended (complete, to be stored).
+    public mutating func observe(_ o: PQChipObservation) -> (started: [PQEvent], finished: [PQEvent]) {
+        defer { last = (o.monotonic, o.wallMs) }
+        var started: [PQEvent] = [], finished: [PQEvent] = []
+        // The first poll: latches from before the service started are stale; what is going on now starts now.
+        let previous = last?.monotonic
+        let edge = previous.map { ($0 + o.monotonic) / 2 } ?? o.monotonic
+        func wallMs(_ t: Double) -> Int64 { o.wallMs + Int64(((t - o.monotonic) * 1000).rounded()) }
+
+        func open(at entry: Double, waited halfCycles: Int, extreme: Double?) -> Open {
+            Open(entry: entry, startMs: wallMs(entry - Double(max(0, halfCycles - 1)) * halfCycle), extreme: extreme)
+        }
+        func close(_ event: Open, at exit: Double, phase: Int, kind: PQEventKind) -> PQEvent {
+            let halfCycles = max(1, ((exit - event.entry) / halfCycle).rounded())
+            let ms = Int64((halfCycles * halfCycle * 1000).rounded())
+            return PQEvent(startMs: event.startMs, endMs: event.startMs + ms, phase: phase, kind: kind, extreme: event.extreme)
+        }
+
+        for p in 0..<3 {
+            // Dips and interruptions.
+            let lowest = o.dipMinimum?[p]
+            if var dip = dips[p] {
+                if let lowest { dip.extreme = min(dip.extreme ?? lowest, lowest) }
+                dip.lostZeroCrossing = dip.lostZeroCrossing || o.zeroCrossingLost[p]
+                if !o.inDip[p] || o.dipLatched[p] {
+                    // Ended; a latch with the dip still on means it ended and began again between the polls.
+                    finished.append(close(dip, at: edge, phase: p + 1, kind: dipKind(dip)))
+                    dips[p] = nil
+                    if o.inDip[p] {
+                        dips[p] = open(at: edge, waited: dipHalfCycles, extreme: lowest)
+                        started.append(PQEvent(startMs: dips[p]!.startMs, endMs: dips[p]!.startMs, phase: p + 1, kind: .dip, extreme: lowest))
+                    }
+                } else {
+                    dips[p] = dip
+                }
+            } else if o.inDip[p] {
+                var dip = open(at: edge, waited: dipHalfCycles, extreme: lowest)
+                dip.lostZeroCrossing = o.zeroCrossingLost[p]
+                dips[p] = dip
+                started.append(PQEvent(startMs: dip.startMs, endMs: dip.startMs, phase: p + 1, kind: dipKind(dip), extreme: lowest))
+            } else if o.dipLatched[p], let previous {
+                var dip = open(at: previous, waited: dipHalfCycles, extreme: lowest)
+                dip.lostZeroCrossing = o.zeroCrossingLost[p]
+                finished.append(close(dip, at: o.monotonic, phase: p + 1, kind: dipKind(dip)))
+            } else if o.zeroCrossingLost[p], previous != nil {
+                // A lost phase the dip detector did not see (DIP_LVL not set): still an interruption.
+                let lost = open(at: edge, waited: 1, extreme: nil)
+                finished.append(close(lost, at: edge, phase: p + 1, kind: .interruption))
+            }
+
+            // Swells.
+            let highest = o.swellMaximum?[p]
+            if var swell = swells[p] {
+                if let highest { swell.extreme = max(swell.extreme ?? highest, highest) }
+                if !o.inSwell[p] || o.swellLatched[p] {
+                    finished.append(close(swell, at: edge, phase: p + 1, kind: .swell))
+                    swells[p] = nil
+                    if o.inSwell[p] {
+                        swells[p] = open(at: edge, waited: swellHalfCycles, extreme: highest)
+                        started.append(PQEvent(startMs: swells[p]!.startMs, endMs: swells[p]!.startMs, phase: p + 1, kind: .swell, extreme: highest))
+                    }
+                } else {
+                    swells[p] = swell
+                }
+            } else if o.inSwell[p] {
+                let swell = open(at: edge, waited: swellHalfCycles, extreme: highest)
+                swells[p] = swell
+                started.append(PQEvent(startMs: swell.startMs, endMs: swell.startMs, phase: p + 1, kind: .swell, extreme: highest))
+            } else if o.swellLatched[p], let previous {
+                finished.append(close(open(at: previous, waited: swellHalfCycles, extreme: highest), at: o.monotonic, phase: p + 1, kind: .swell))
+            }
+
+            // Overcurrent: the latch starts it, the half-cycle current back under the level ends it.
+            guard let level = overcurrentAmperes else { continue }
+            let now = o.halfCycleCurrent?[p], held = o.overcurrentValue?[p]
+            let highestCurrent = [now.flatMap { $0 > level ? $0 : nil }, held.flatMap { $0 > level ? $0 : nil }].compactMap { $0 }.max()
+            if var over = overcurrents[p] {
+                if let highestCurrent { over.extreme = max(over.extreme ?? highestCurrent, highestCurrent) }
+                if let now, now <= level {
+                    finished.append(close(over, at: edge, phase: p + 1, kind: .overcurrent))
+                    overcurrents[p] = nil
+                } else {
+                    overcurrents[p] = over
+                }
+            } else if o.overcurrentLatched[p], previous != nil {
+                let over = open(at: edge, waited: 1, extreme: highestCurrent)
+                if let now, now <= level {
+                    // Over and back between two polls.
+                    finished.append(close(over, at: o.monotonic, phase: p + 1, kind: .overcurrent))
+                } else {
+                    overcurrents[p] = over
+                    started.append(PQEvent(startMs: over.startMs, endMs: over.startMs, phase: p + 1, kind: .overcurrent, extreme: highestCurrent))
+                }
+            }
+        }
+        return (started, finished)
+    }
+
+    /// Ends every open event at the last poll: the service stops.
+    public mutating func close() -> [PQEvent] {
+        guard let last else { return [] }
+        var events: [PQEvent] = []
+        for p in 0..<3 {
+            for (event, kind) in [(dips[p], dips[p].map(dipKind)), (swells[p], PQEventKind.swell), (overcurrents[p], PQEventKind.overcurrent)] {
+                guard let event, let kind else { continue }
+                let end = max(event.startMs, last.wallMs)
+                events.append(PQEvent(startMs: event.startMs, endMs: end, phase: p + 1, kind: kind, extreme: event.extreme))
+            }
+        }
+        dips = [nil, nil, nil]; swells = [nil, nil, nil]; overcurrents = [nil, nil, nil]
+        return events
+    }
+
+    private func dipKind(_ dip: Open) -> PQEventKind {
+        dip.lostZeroCrossing || (dip.extreme.map { $0 < nominalVoltage * interruptionPercent / 100 } ?? false) ? .interruption : .dip
+    }
+}
