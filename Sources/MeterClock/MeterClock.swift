@@ -21,9 +21,17 @@ public protocol MeterClock: Sendable {
     /// - Throws: `CancellationError` when the task is cancelled, even when no wait was needed, so a loop
     ///   that only sleeps ends when its task is cancelled.
     func sleep(untilMonotonic deadline: Double) async throws
+    /// Waits like ``sleep(untilMonotonic:)``, for a loop that follows time rather than drives it: a fast background
+    /// poll. Real clocks sleep; a clock that moves when slept on (`VirtualClock`) waits for someone else to move it,
+    /// so the poll's small steps never push the other loops' time forward.
+    func follow(untilMonotonic deadline: Double) async throws
 }
 
 extension MeterClock {
+    public func follow(untilMonotonic deadline: Double) async throws {
+        try await sleep(untilMonotonic: deadline)
+    }
+
     /// Waits `duration` on the monotonic clock.
     public func sleep(for duration: Duration) async throws {
         try await sleep(untilMonotonic: monotonic() + duration.seconds)

@@ -51,6 +51,16 @@ public final class VirtualClock: MeterClock {
         try Task.checkCancellation()
     }
 
+    /// Waits, without moving time, until another sleeper or ``advance(seconds:)`` has moved it to `deadline`: a
+    /// background poll on this clock sees time as the main loops move it (checking every 200 µs of real time).
+    /// - Throws: `CancellationError` when the task is cancelled.
+    public func follow(untilMonotonic deadline: Double) async throws {
+        while monotonic() < deadline {
+            try await Task.sleep(for: .microseconds(200))
+        }
+        try Task.checkCancellation()
+    }
+
     /// Moves time forward by `seconds` (negative values are ignored).
     public func advance(seconds: Double) { move(to: monotonic() + max(0, seconds)) }
 

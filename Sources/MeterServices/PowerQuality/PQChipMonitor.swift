@@ -42,7 +42,7 @@ public struct PQChipMonitor: Sendable {
             }
             let now = clock.monotonic()
             tick = max(tick + 1, ((now - origin) / interval).rounded(.down) + 1)
-            do { try await clock.sleep(untilMonotonic: origin + tick * interval) } catch { break }
+            do { try await clock.follow(untilMonotonic: origin + tick * interval) } catch { break }
         }
         return decoder.close()
     }
