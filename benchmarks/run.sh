@@ -199,6 +199,11 @@ read -r DAY_ROWS DAY_PARTIAL DAY_ROW_SAMPLES DAY_SHORT_ROWS < <(db_stats "$DAY_D
 DAY_SAMPLES=$(stop_stat "$OUT/day.log" samples)
 HOOK=1; [[ -n $DAY_SAMPLES ]] || { HOOK=0; DAY_SAMPLES=$((DAY_ROW_SAMPLES + 1)); }
 DAY_TX=$(stop_stat "$OUT/day.log" spi.transactions); DAY_XFER=$(stop_stat "$OUT/day.log" spi.transfers)
+# The power-quality event polls (issue 14) go through the same driver: counted apart, and taken out of the per-sample
+# figures below, which are the snapshot's.
+DAY_PQ_POLLS=$(stop_stat "$OUT/day.log" pq.polls); DAY_PQ_TX=$(stop_stat "$OUT/day.log" pq.poll_transactions)
+DAY_PQ_XFER=$(stop_stat "$OUT/day.log" pq.poll_transfers)
+if [[ -n $DAY_TX && -n $DAY_PQ_TX ]]; then DAY_TX=$((DAY_TX - DAY_PQ_TX)); DAY_XFER=$((DAY_XFER - DAY_PQ_XFER)); fi
 DAY_CRC=$(stop_stat "$OUT/day.log" spi.crc_mismatches)
 
 # ---------------------------------------------------------------------------------------------- baseline: one minute (fixed cost, RSS, set-up frames)
@@ -211,6 +216,8 @@ MIN_CPU=$(f "$(tv "$OUT/minute.time" 'User time') + $(tv "$OUT/minute.time" 'Sys
 MIN_RSS=$(tv "$OUT/minute.time" 'Maximum resident set size')
 MIN_SAMPLES=$(stop_stat "$OUT/minute.log" samples); MIN_SAMPLES=${MIN_SAMPLES:-$((INTERVAL + 1))}
 MIN_TX=$(stop_stat "$OUT/minute.log" spi.transactions)
+MIN_PQ_TX=$(stop_stat "$OUT/minute.log" pq.poll_transactions); MIN_PQ_XFER=$(stop_stat "$OUT/minute.log" pq.poll_transfers)
+if [[ -n $MIN_TX && -n $MIN_PQ_TX ]]; then MIN_TX=$((MIN_TX - MIN_PQ_TX)); fi
 
 # ---------------------------------------------------------------------------------------------- figures
 # SPI read plan of ADE9000Driver.snapshot(includeEnergy: true, includeTemperature: every 10th), BURST_EN = 1:
@@ -230,7 +237,7 @@ if [[ -n $DAY_TX && -n $MIN_TX ]]; then
     SETUP_TX=$(f "$MIN_TX - ($MIN_SAMPLES * 32 + ($MIN_SAMPLES + 9) // 10 * 3)" d)  # chip set-up, from the 1-minute run
     TX_PER=$(f "($DAY_TX - $MIN_TX) / ($DAY_SAMPLES - $MIN_SAMPLES)" .4f)
     TX_ALL=$(f "$DAY_TX / $DAY_SAMPLES" .4f)
-    XFER_PER=$(f "($DAY_XFER - $(stop_stat "$OUT/minute.log" spi.transfers)) / ($DAY_SAMPLES - $MIN_SAMPLES)" .4f)
+    XFER_PER=$(f "($DAY_XFER - ($(stop_stat "$OUT/minute.log" spi.transfers) - ${MIN_PQ_XFER:-0})) / ($DAY_SAMPLES - $MIN_SAMPLES)" .4f)
     XFER_ALL=$(f "$DAY_XFER / $DAY_SAMPLES" .4f)
 fi
 
@@ -280,6 +287,16 @@ fi
 printf '    vs the chip default framing (BURST_EN=0, one frame per register, %s): ratio %s\n' "$PLAIN_TX" "$(f "${TX_PER:-$PLAN_TX} / $PLAIN_TX" .3f)"
 printf '    vs one ioctl per register (%s transfers): ratio %s\n' "$PLAIN_TX" "$(f "${XFER_PER:-$PLAN_XFER} / $PLAIN_TX" .3f)"
 echo
+if [[ -n $DAY_PQ_POLLS && $DAY_PQ_POLLS -gt 0 ]]; then
+    PQ_MS=$(python3 -c "import configparser,sys; c=configparser.ConfigParser(inline_comment_prefixes=('#',)); c.read(sys.argv[1]); print(c.get('POWER_QUALITY','event_poll_ms',fallback='5'))" "$CONFIG" 2>/dev/null || echo 5)
+    echo "SPI of the power-quality event polls (STATUS1 + EVENT_STATUS; the extremes only while an event is on)"
+    printf '  polls                    %9d   (every event_poll_ms = %s ms of real time, %s s simulated at %sx)\n' "$DAY_PQ_POLLS" "$PQ_MS" "$(f "$PQ_MS / 1000 * $SPEED" .1f)" "$SPEED"
+    printf '  per poll                 %9s transactions, %s transfers (ioctls)\n' "$(f "$DAY_PQ_TX / $DAY_PQ_POLLS" .3f)" "$(f "$DAY_PQ_XFER / $DAY_PQ_POLLS" .3f)"
+    printf '  on a meter (1x)          %9s transactions/s, %s transfers/s\n' "$(f "1000 / $PQ_MS * $DAY_PQ_TX / $DAY_PQ_POLLS" .0f)" "$(f "1000 / $PQ_MS * $DAY_PQ_XFER / $DAY_PQ_POLLS" .0f)"
+    printf '    vs the snapshots (%s transactions, %s transfers per 1 s sample): ratio %s, %s\n' "${TX_PER:-$PLAN_TX}" "${XFER_PER:-$PLAN_XFER}" \
+        "$(f "1000 / $PQ_MS * $DAY_PQ_TX / $DAY_PQ_POLLS / ${TX_PER:-$PLAN_TX}" .1f)" "$(f "1000 / $PQ_MS * $DAY_PQ_XFER / $DAY_PQ_POLLS / ${XFER_PER:-$PLAN_XFER}" .1f)"
+    echo
+fi
 echo "peak RSS"
 printf '  one day                  %9s MiB\n' "$(f "$DAY_RSS / 1024" .1f)"
 printf '    vs one minute of the same service (%s MiB): ratio %s (growth over a day)\n' "$(f "$MIN_RSS / 1024" .1f)" "$(f "$DAY_RSS / $MIN_RSS" .3f)"

@@ -13,6 +13,12 @@ extension ADE9000Driver {
     /// its end; EVENT_STATUS says which it was. RSTDONE and the error bits are the sampler's: never cleared here.
     /// - Throws: ``ADE9000Error`` as any read (the caller keeps polling; the sampler handles a chip that stopped).
     public func pollPowerQuality(watchingCurrents: Bool) throws -> RawPQStatus {
+        let before = statistics
+        defer {
+            statistics.eventPolls += 1
+            statistics.eventPollTransactions += statistics.transactions - before.transactions
+            statistics.eventPollTransfers += statistics.transfers - before.transfers
+        }
         lastTransferAt = nil
         let head = try read([.single(.STATUS1), .single(.EVENT_STATUS)])
         let takenAt = lastTransferAt ?? clock.monotonic()

@@ -25,6 +25,11 @@ public actor ADE9000Driver {
         public var reinitialisations = 0
         /// RESET pin pulses (``ChipResetLine``) given to a chip that stopped answering.
         public var hardwareResets = 0
+        /// Polls of the power-quality detectors (``pollPowerQuality(watchingCurrents:)``), and the transactions and
+        /// transfers they took (included in the totals above).
+        public var eventPolls = 0
+        public var eventPollTransactions = 0
+        public var eventPollTransfers = 0
     }
 
     public nonisolated let transport: any SPITransport

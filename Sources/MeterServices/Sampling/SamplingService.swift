@@ -89,7 +89,8 @@ public final class SamplingService: Service {
         logger.info("sampling stopped", metadata: [
             "samples": "\(samplesTaken)", "spi.transactions": "\(statistics.transactions)",
             "spi.transfers": "\(statistics.transfers)", "spi.crc_mismatches": "\(statistics.crcMismatches)",
-            "chip.reinitialisations": "\(statistics.reinitialisations)",
+            "chip.reinitialisations": "\(statistics.reinitialisations)", "pq.polls": "\(statistics.eventPolls)",
+            "pq.poll_transactions": "\(statistics.eventPollTransactions)", "pq.poll_transfers": "\(statistics.eventPollTransfers)",
         ])
     }
 
