@@ -2,6 +2,7 @@
 
 public import Logging
 public import MeterReadings
+public import PowerQuality
 import Synchronization
 
 /// Where the running service's data meets its consumers: the latest reading and health, readable at any
@@ -16,7 +17,7 @@ import Synchronization
 ///
 /// ## Topics
 /// - Now: ``latest``, ``latestRow``, ``health``
-/// - Streams: ``readings``, ``rows``
+/// - Streams: ``readings``, ``rows``, ``events``
 /// - The features' tables: ``store``
 /// - Totals since start: ``counters``, ``startedMonotonic``
 public final class LiveHub: Sendable {
@@ -26,6 +27,8 @@ public final class LiveHub: Sendable {
     public let readings: Broadcast<Reading>
     /// Every final row, in order.
     public let rows: Broadcast<MinuteRow>
+    /// Every power-quality event when it ends (the row `pq_event` gets), published by the power-quality service.
+    public let events: Broadcast<PQEvent>
     /// The database the storage service has open, for the features' own tables.
     public let store = SharedStore()
     /// Totals since start: snapshots, SPI CRC errors, rows written, storage faults.
@@ -42,6 +45,7 @@ public final class LiveHub: Sendable {
         self.startedMonotonic = startedMonotonic
         readings = Broadcast("readings", logger: logger)
         rows = Broadcast("rows", logger: logger)
+        events = Broadcast("events", logger: logger)
     }
 
     /// The newest reading, nil before the first snapshot.
@@ -66,9 +70,11 @@ public final class LiveHub: Sendable {
         rows.publish(row)
     }
 
-    /// Sampler only: no more readings or rows; every stream ends after what it holds.
+    /// Sampler only: no more readings or rows; every stream ends after what it holds. Events stored after this (those
+    /// still going on at the stop) are in `pq_event` only.
     public func finish() {
         readings.finish()
         rows.finish()
+        events.finish()
     }
 }

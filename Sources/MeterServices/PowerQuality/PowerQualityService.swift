@@ -83,6 +83,7 @@ public struct PowerQualityService: Service, CustomStringConvertible {
             metadata["pq.duration_ms"] = "\(event.durationMs)"
             logger.notice("power quality: \(Self.describe(event)) \(how) \(event.durationMs) ms\(Self.extremeText(event))", metadata: metadata)
         }
+        defer { for event in events { hub.events.publish(event) } }
         guard let store = hub.store.current else {
             logger.error("power quality: no database to store \(events.count) event(s) in", metadata: ["pq.events": "\(events.count)"])
             return
