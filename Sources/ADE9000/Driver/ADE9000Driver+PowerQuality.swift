@@ -19,6 +19,10 @@ extension ADE9000Driver {
             statistics.eventPollTransactions += statistics.transactions - before.transactions
             statistics.eventPollTransfers += statistics.transfers - before.transfers
         }
+        guard !settingUp, identity != nil else {
+            let now = clock.monotonic()
+            return RawPQStatus(takenAt: now, wallTime: clock.wall(atMonotonic: now), status1: [], live: [], details: nil, chipReady: false)
+        }
         lastTransferAt = nil
         let head = try read([.single(.STATUS1), .single(.EVENT_STATUS)])
         let takenAt = lastTransferAt ?? clock.monotonic()

@@ -25,6 +25,8 @@ extension ADE9000Driver {
     ///   start leaves RUN = 0.
     @discardableResult
     public func initialize() async throws -> ChipIdentity {
+        settingUp = true
+        defer { settingUp = false }
         do {
             return try await setUp()
         } catch let error as ADE9000Error where error.code == .noChip || error.code == .unresponsive {

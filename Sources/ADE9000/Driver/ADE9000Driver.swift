@@ -47,6 +47,8 @@ public actor ADE9000Driver {
     private var silenceLogged = false
     /// A RESET pulse failed and that was logged; cleared by a recovery that works.
     var resetFailureLogged = false
+    /// ``initialize()`` is under way (its waits let other calls onto the actor): the power-quality poll stays off the bus.
+    var settingUp = false
     /// When the first transfer since it was cleared happened (``RawSnapshot/takenAt``).
     var lastTransferAt: Double?
     /// When the `together` items of the last ``read(_:trailingWrites:framing:together:)`` were read.

@@ -30,11 +30,15 @@ public struct RawPQStatus: Sendable, Hashable {
         }
     }
 
-    public init(takenAt: Double, wallTime: Double, status1: Status1, live: EventStatus, details: Details?) {
+    /// False while the driver sets the chip up (or before it did): nothing was read.
+    public var chipReady: Bool
+
+    public init(takenAt: Double, wallTime: Double, status1: Status1, live: EventStatus, details: Details?, chipReady: Bool = true) {
         self.takenAt = takenAt; self.wallTime = wallTime; self.status1 = status1; self.live = live; self.details = details
+        self.chipReady = chipReady
     }
 
-    /// The chip reset (RSTDONE) or stopped its DSP since it was set up: nothing it says about events counts until the
+    /// The chip reset (RSTDONE) since it was set up, or is being set up: nothing it says about events counts until the
     /// sampler has set it up again.
-    public var chipReset: Bool { status1.contains(.RSTDONE) }
+    public var chipReset: Bool { !chipReady || status1.contains(.RSTDONE) }
 }
