@@ -97,6 +97,18 @@ def show_api(base: str, after: float) -> None:
         f"  the dashboard: {base}/ ; the API: {base}/api/v1/openapi.yaml\n")
 
 
+def with_disturbances(scenario: Path, out: Path, every_s: float = 900) -> Path:
+    """The scenario with the dips, swells, interruption and overcurrent of scenarios/pq-disturbances.json added, each
+    every 15 simulated minutes (unless it scripts its own): the power-quality events the demo then lists."""
+    data = json.loads(scenario.read_text())
+    if "disturbances" in data:
+        return scenario
+    script = json.loads((ROOT / "scenarios" / "pq-disturbances.json").read_text())["disturbances"]
+    data["disturbances"] = [dict(d, every_s=every_s) for d in script]
+    out.write_text(json.dumps(data, indent=1))
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--binary", default=str(ROOT / ".build" / "debug" / "clemap-edge"))
@@ -118,14 +130,16 @@ def main() -> int:
         config = cloud_config(Path(args.config), db.parent / "demo-config.ini", endpoint=moto.url, bucket=moto.bucket,
                               serial="DEMO0001", credentials=moto.credentials)
         say(f"exporter: moto's S3 server on {moto.url}, bucket {moto.bucket} ([CLOUD] in {config})")
+    scenario = with_disturbances(Path(args.scenario), db.parent / "demo-scenario.json")
     port = free_port(4000)
     config = with_http_port(config, db.parent / "demo-http-config.ini", port)
     base = f"http://127.0.0.1:{port}"
     try:
         wall = float(args.seconds) / float(args.speed)
-        say(f"clemap-edge run: {args.seconds} simulated seconds at {args.speed}x ({Path(args.scenario).name}, {wall:.0f} s); "
+        say(f"clemap-edge run: {args.seconds} simulated seconds at {args.speed}x ({Path(args.scenario).name}"
+            f"{' with the disturbances of pq-disturbances.json every 15 min' if scenario != Path(args.scenario) else ''}, {wall:.0f} s); "
             f"the dashboard meanwhile at {base}/. Ctrl-C stops early and keeps what was stored.")
-        run = subprocess.Popen([args.binary, "run", "--simulate", "--config", str(config), "--scenario", args.scenario,
+        run = subprocess.Popen([args.binary, "run", "--simulate", "--config", str(config), "--scenario", str(scenario),
                                 "--sim-speed", args.speed, "--sim-duration", args.seconds, "--db", str(db)])
         threading.Thread(target=show_api, args=(base, wall * 0.6), daemon=True).start()
         try:
@@ -141,6 +155,10 @@ def main() -> int:
         print(f"{'time':>10}  {'l1_p':>10}  {'l2_p':>10}  {'l3_p':>10}")
         for row in rows:
             print(f"{row[0]:>10}  " + "  ".join(f"{v:>10.1f}" if v is not None else f"{'':>10}" for v in row[1:]))
+
+        say("\nPower-quality events from the chip's half-cycle engine (timed to the half cycle at 1x; at this speed each poll"
+            " spans a simulated second, so the durations are that coarse):")
+        subprocess.run([args.binary, "pq", "events", "--since", "0", "--config", str(config), "--db", str(db)], stderr=subprocess.DEVNULL)
 
         say("\nThe forecaster (three-phase total power; the built-in model trains once it holds three weeks):")
         subprocess.run([args.binary, "forecast", "status", "--config", str(config), "--db", str(db)], stderr=subprocess.DEVNULL)
