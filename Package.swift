@@ -258,6 +258,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MeterMQTTTests",
+            dependencies: ["MeterMQTT", "MeterConfig", "MeterReadings", "MeterStore", "ADE9000", "MeterTesting",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MeterHTTPTests",
             dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000",
                            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
