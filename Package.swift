@@ -167,7 +167,7 @@ let package = Package(
         .target(
             name: "MeterMQTT",
             dependencies: [
-                "ADE9000", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "CMosquitto",
+                "ADE9000", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "PowerQuality", "CMosquitto",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -263,7 +263,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MeterMQTTTests",
-            dependencies: ["MeterMQTT", "MeterConfig", "MeterReadings", "MeterStore", "ADE9000", "MeterTesting",
+            dependencies: ["MeterMQTT", "MeterConfig", "MeterReadings", "MeterStore", "MeterServices", "ADE9000", "PowerQuality", "MeterTesting",
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
