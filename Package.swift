@@ -34,6 +34,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Hummingbird's own dependency; named for the tests, which compare statuses and header names.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Hummingbird's own dependency; named for the tests, which hand requests to the router with a channel that
+        // needs no socket (NIOEmbedded's `NIOAsyncTestingChannel`, as HummingbirdTesting's router framework does
+        // without its AsyncHTTPClient and TLS).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
     ],
     targets: [
         // What Swift cannot import from <sys/timex.h>.
@@ -132,7 +136,7 @@ let package = Package(
         .target(
             name: "MeterHTTP",
             dependencies: [
-                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "Forecast",
+                "ADE9000", "MeterClock", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "Forecast", "PowerQuality",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -163,7 +167,7 @@ let package = Package(
         .target(
             name: "MeterMQTT",
             dependencies: [
-                "ADE9000", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "CMosquitto",
+                "ADE9000", "MeterReadings", "MeterConfig", "MeterStore", "MeterServices", "PowerQuality", "CMosquitto",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -258,9 +262,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "MeterMQTTTests",
+            dependencies: ["MeterMQTT", "MeterConfig", "MeterReadings", "MeterStore", "MeterServices", "ADE9000", "PowerQuality", "MeterTesting",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "MeterHTTPTests",
-            dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000",
-                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types")],
+            dependencies: ["MeterHTTP", "MeterConfig", "MeterStore", "MeterServices", "MeterReadings", "ADE9000", "MeterClock", "Forecast",
+                           "PowerQuality", "MeterTesting", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -10,6 +10,7 @@ enum APIRoutes {
         (.get, "/"),
         (.get, "/api/v1/live"),
         (.get, "/api/v1/minutes"),
+        (.get, "/api/v1/pq/events"),
         (.get, "/api/v1/energy"),
         (.get, "/api/v1/forecast"),
         (.get, "/api/v1/status"),
@@ -39,6 +40,15 @@ enum APIRoutes {
     static let page = ByteBuffer(bytes: PackageResources.dashboard_html)
     static let document = ByteBuffer(bytes: PackageResources.openapi_yaml)
 
+    /// The query's parameters, decoded; a name given twice counts once, as first given.
+    static func parameters(_ request: Request) -> [String: String] {
+        var parameters: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters where parameters[String(key)] == nil {
+            parameters[String(key)] = String(value)
+        }
+        return parameters
+    }
+
     static func router(api: MeterAPI, metrics: MeterMetrics) -> Router<BasicRequestContext> {
         let router = Router(options: .autoGenerateHeadEndpoints)
         let routes = methodsByPath
@@ -50,11 +60,10 @@ enum APIRoutes {
         }
         router.get("/api/v1/live") { _, _ in try api.live() }
         router.get("/api/v1/minutes") { request, _ in
-            var parameters: [String: String] = [:]
-            for (key, value) in request.uri.queryParameters where parameters[String(key)] == nil {
-                parameters[String(key)] = String(value)
-            }
-            return try MinutesQuery(parameters: parameters, now: api.now).answer(store: api.hub.store.current)
+            try MinutesQuery(parameters: parameters(request), now: api.now).answer(store: api.hub.store.current)
+        }
+        router.get("/api/v1/pq/events") { request, _ in
+            try PQEventsQuery(parameters: parameters(request), now: api.now).answer(store: api.hub.store.current)
         }
         router.get("/api/v1/energy") { _, _ in try api.energy() }
         router.get("/api/v1/forecast") { _, _ in try api.forecastAnswer() }

@@ -9,7 +9,8 @@ public import MeterConfig
 /// topic (`<base>/status`, `online`/`offline`), so every entity goes unavailable when the meter's Will fires.
 ///
 /// - Live sensors read `<base>/state` (the reading's JSON): per phase power, reactive and apparent power, voltage,
-///   current and power factor, and the frequency, `state_class: measurement`. A `null` (no power factor without load)
+///   current, power factor, voltage THD and current THD (%, no device class: Home Assistant has none for distortion),
+///   the frequency and the neutral current, `state_class: measurement`. A `null` (no power factor without load)
 ///   renders as `None`, which Home Assistant shows as unknown.
 /// - Energy sensors read `<base>/energy` (the store's lifetime totals): import and export per phase and in total,
 ///   `device_class: energy`, `state_class: total_increasing`, kWh (the JSON holds Wh; the template divides). The
@@ -29,7 +30,8 @@ public struct HomeAssistantDiscovery: Sendable {
     public struct Sensor: Sendable, Hashable {
         public var key: String
         public var name: String
-        public var deviceClass: String
+        /// Nil where Home Assistant has no class for the quantity (THD): the unit alone then says what it is.
+        public var deviceClass: String?
         public var unit: String?
         public var precision: Int
         /// On `<base>/energy` (lifetime totals, kWh, total_increasing); else on `<base>/state`.
@@ -48,9 +50,13 @@ public struct HomeAssistantDiscovery: Sendable {
                 Sensor(key: "\(line)_v", name: "\(n) voltage", deviceClass: "voltage", unit: "V", precision: 1, energy: false),
                 Sensor(key: "\(line)_i", name: "\(n) current", deviceClass: "current", unit: "A", precision: 2, energy: false),
                 Sensor(key: "\(line)_pf", name: "\(n) power factor", deviceClass: "power_factor", unit: nil, precision: 2, energy: false),
+                Sensor(key: "\(line)_vthd", name: "\(n) voltage THD", deviceClass: nil, unit: "%", precision: 1, energy: false),
+                Sensor(key: "\(line)_ithd", name: "\(n) current THD", deviceClass: nil, unit: "%", precision: 1, energy: false),
             ]
         }
         sensors.append(Sensor(key: "freq", name: "Frequency", deviceClass: "frequency", unit: "Hz", precision: 2, energy: false))
+        // The vector sum of the phase currents (ISUMRMS): what flows back on the neutral conductor.
+        sensors.append(Sensor(key: "n_i", name: "Neutral current", deviceClass: "current", unit: "A", precision: 2, energy: false))
         for line in ["l1", "l2", "l3", "total"] {
             let n = line == "total" ? "" : line.uppercased() + " "
             sensors += [

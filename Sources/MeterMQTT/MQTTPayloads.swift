@@ -2,6 +2,7 @@
 public import ADE9000
 import FoundationEssentials
 public import MeterReadings
+public import PowerQuality
 
 /// The bodies of the meter's messages, all JSON keyed by the `meter_data` vocabulary (keys sorted, so that two
 /// messages diff cleanly), and the payloads of `<base>/status` and the outputs.
@@ -30,6 +31,11 @@ public enum MQTTPayloads {
     public static func energy(_ totals: [Phase: MinuteRow.PhaseEnergy], time: Int64?) throws -> [UInt8] {
         try json(EnergyTotals(totals: totals, time: time))
     }
+
+    /// `<base>/pq_event`: one power-quality event as `GET /api/v1/pq/events` and `clemap-edge pq events --json` list
+    /// it: `start_ms`, `end_ms`, `duration_ms` (Unix milliseconds UTC), `phase` (1…3, 0 for all), `kind` and `extreme`
+    /// (V, A or Hz; `null` for a phase sequence).
+    public static func pqEvent(_ event: PQEvent) throws -> [UInt8] { try json(event) }
 
     /// `ON` / `OFF`.
     public static func output(_ on: Bool) -> [UInt8] { on ? Self.on : Self.off }

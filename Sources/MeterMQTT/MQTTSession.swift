@@ -11,8 +11,9 @@ import Glibc
 
 /// The broker connection, on a thread of its own: connects, reconnects for ever with backoff, publishes the minutes
 /// from the database through ``MinuteOutbox``, the energy totals, the discovery configs and the outputs, and takes
-/// commands. Nothing here runs on the sampler's or the storage's tasks; the live state is handed in by
-/// ``publishState(_:)`` from any thread (libmosquitto queues it and wakes the loop).
+/// commands. Nothing here runs on the sampler's or the storage's tasks; the live state and the power-quality events
+/// are handed in by ``publishState(_:)`` and ``publishEvent(_:)`` from any thread (libmosquitto queues them and wakes
+/// the loop).
 ///
 /// **Why our own loop and not `mosquitto_loop_start`.** libmosquitto's own thread (`mosquitto_loop_forever`) gives
 /// up for good on what it calls fatal errors, among them a host name that does not resolve (`MOSQ_ERR_EAI`: the
@@ -45,12 +46,17 @@ final class MQTTSession: Sendable {
         var outputPollEvery = 5.0
         /// A connection that held this long (seconds) resets the backoff.
         var stableAfter = 30.0
+        /// Power-quality events queued at most while not connected (libmosquitto holds them in memory until the next
+        /// CONNACK); past that they are dropped here, and stay in `pq_event`.
+        var eventBacklog = 1000
     }
 
     /// Messages handed to libmosquitto, by kind (for the stop's log line and the benchmark).
     final class Counters: Sendable {
-        let state = Atomic<Int>(0), minutes = Atomic<Int>(0), other = Atomic<Int>(0), connections = Atomic<Int>(0)
-        var total: Int { state.load(ordering: .relaxed) + minutes.load(ordering: .relaxed) + other.load(ordering: .relaxed) }
+        let state = Atomic<Int>(0), minutes = Atomic<Int>(0), events = Atomic<Int>(0), other = Atomic<Int>(0), connections = Atomic<Int>(0)
+        var total: Int {
+            state.load(ordering: .relaxed) + minutes.load(ordering: .relaxed) + events.load(ordering: .relaxed) + other.load(ordering: .relaxed)
+        }
     }
 
     private struct Shared {
@@ -61,6 +67,10 @@ final class MQTTSession: Sendable {
         var stop: (drainThrough: Int64?, deadline: Double)?
         var stopped = false
         var waiters: [CheckedContinuation<Void, Never>] = []
+        /// Events handed to libmosquitto since the connection was last up, and whether the drop past
+        /// ``Configuration/eventBacklog`` was logged.
+        var eventsWhileDown = 0
+        var eventDropLogged = false
     }
 
     let configuration: Configuration
@@ -109,6 +119,35 @@ final class MQTTSession: Sendable {
         }
     }
 
+    /// Publishes a power-quality event (QoS 1, not retained). While not connected libmosquitto queues it and sends it
+    /// after the next CONNACK, up to ``Configuration/eventBacklog`` events; the rest are dropped (logged once an outage:
+    /// `pq_event` and `GET /api/v1/pq/events` have them all).
+    func publishEvent(_ payload: [UInt8]) {
+        let up = connected.load(ordering: .relaxed)
+        let (queue, logDrop) = shared.withLock { state -> (Bool, Bool) in
+            guard !up else { return (true, false) }
+            guard state.eventsWhileDown < configuration.eventBacklog else {
+                defer { state.eventDropLogged = true }
+                return (false, !state.eventDropLogged)
+            }
+            state.eventsWhileDown += 1
+            return (true, false)
+        }
+        if logDrop {
+            logger.warning("MQTT: \(configuration.eventBacklog) power-quality events wait for the broker; later ones are not published (they are in pq_event, GET /api/v1/pq/events)")
+        }
+        guard queue else { return }
+        client.withLock { client in
+            guard let client else { return }
+            do {
+                try client.publish(topic: topics.pqEvent, payload: payload, qos: 1, retain: false)
+                counters.events.add(1, ordering: .relaxed)
+            } catch {
+                logger.debug("MQTT publish failed", metadata: ["topic": "\(topics.pqEvent)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// A final row was broadcast: it is published once the storage has committed it.
     func rowBroadcast(_ time: Int64) {
         let now = Monotonic.now()
@@ -153,7 +192,10 @@ final class MQTTSession: Sendable {
     fileprivate var stopRequest: (drainThrough: Int64?, deadline: Double)? { shared.withLock { $0.stop } }
     fileprivate var newestRow: (time: Int64?, at: Double) { shared.withLock { ($0.newestRow, $0.newestRowAt) } }
     fileprivate func setClient(_ value: MosquittoClient?) { client.withLock { $0 = value } }
-    fileprivate func setConnected(_ value: Bool) { connected.store(value, ordering: .relaxed) }
+    fileprivate func setConnected(_ value: Bool) {
+        connected.store(value, ordering: .relaxed)
+        if value { shared.withLock { $0.eventsWhileDown = 0; $0.eventDropLogged = false } }
+    }
 }
 
 /// The connection's state machine, owned by its thread.
@@ -561,6 +603,7 @@ private final class SessionLoop {
         logger.info("MQTT stopped", metadata: [
             "messages.state": "\(session.counters.state.load(ordering: .relaxed))",
             "messages.minutes": "\(session.counters.minutes.load(ordering: .relaxed))",
+            "messages.events": "\(session.counters.events.load(ordering: .relaxed))",
             "messages.other": "\(session.counters.other.load(ordering: .relaxed))",
             "connections": "\(session.counters.connections.load(ordering: .relaxed))",
             "minutes.acked_through": "\(outbox.ackedThrough.map(String.init) ?? "-")",

@@ -9,6 +9,7 @@ public import MeterConfig
 /// | `<base>/state` | the newest reading, as `clemap-edge read --json`, every `publish_interval_sec` | 0 | no |
 /// | `<base>/minute` | every row stored in `meter_data`, as the table's columns | 1 | no |
 /// | `<base>/energy` | lifetime energy per phase and in total (Wh), after each stored row | 1 | yes |
+/// | `<base>/pq_event` | each power-quality event when it ends, as a row of `GET /api/v1/pq/events` | 1 | no |
 /// | `<base>/output/a/state`, `…/b/state` | `ON` / `OFF` | 1 | yes |
 /// | `<base>/output/a/set`, `…/b/set` | commands `ON` / `OFF`, listened to with `commands = true` | 1 | |
 /// | `<discovery_prefix>/<component>/<device id>/<object>/config` | Home Assistant discovery | 1 | yes |
@@ -26,6 +27,7 @@ public struct MQTTTopics: Sendable, Hashable {
     public var state: String { base + "/state" }
     public var minute: String { base + "/minute" }
     public var energy: String { base + "/energy" }
+    public var pqEvent: String { base + "/pq_event" }
     public func outputState(_ output: MQTTOutputs.Output) -> String { base + "/output/\(output.rawValue)/state" }
     public func outputSet(_ output: MQTTOutputs.Output) -> String { base + "/output/\(output.rawValue)/set" }
     /// What the service subscribes to for commands.

@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func onANetworkBindEveryDataRequestNeedsTheToken() {
-        for path in ["/api/v1/live", "/api/v1/minutes", "/api/v1/energy", "/api/v1/forecast", "/api/v1/status", "/metrics", "/nope"] {
+        for path in ["/api/v1/live", "/api/v1/minutes", "/api/v1/pq/events", "/api/v1/energy", "/api/v1/forecast", "/api/v1/status", "/metrics", "/nope"] {
             #expect(status(.get, path, nil, network) == 401, "\(path)")
             #expect(status(.get, path, "Bearer nope", network) == 403, "\(path)")
             #expect(status(.get, path, "Basic \(token)", network) == 403, "\(path)")

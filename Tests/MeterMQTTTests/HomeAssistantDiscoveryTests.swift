@@ -2,6 +2,7 @@
 import Foundation
 import MeterConfig
 import MeterMQTT
+import MeterReadings
 import MeterTesting
 import Testing
 
@@ -21,13 +22,15 @@ import Testing
 
     @Test func everySensorCarriesWhatHomeAssistantNeeds() throws {
         let configs = try configs(settings)
-        var expected: [(key: String, deviceClass: String, unit: String?, topic: String)] = []
+        var expected: [(key: String, deviceClass: String?, unit: String?, topic: String)] = []
         for line in ["l1", "l2", "l3"] {
             expected += [("\(line)_p", "power", "W", "state"), ("\(line)_q", "reactive_power", "var", "state"),
                          ("\(line)_s", "apparent_power", "VA", "state"), ("\(line)_v", "voltage", "V", "state"),
-                         ("\(line)_i", "current", "A", "state"), ("\(line)_pf", "power_factor", nil, "state")]
+                         ("\(line)_i", "current", "A", "state"), ("\(line)_pf", "power_factor", nil, "state"),
+                         ("\(line)_vthd", nil, "%", "state"), ("\(line)_ithd", nil, "%", "state")]
         }
         expected.append(("freq", "frequency", "Hz", "state"))
+        expected.append(("n_i", "current", "A", "state"))
         for line in ["l1", "l2", "l3", "total"] {
             expected += [("\(line)_wh_imp", "energy", "kWh", "energy"), ("\(line)_wh_exp", "energy", "kWh", "energy")]
         }
@@ -59,6 +62,39 @@ import Testing
         #expect(names.count == expected.count, "names are distinct")
         #expect(configs["homeassistant/sensor/clemap_SE05000551/l1_p/config"]?["name"] as? String == "L1 power")
         #expect(configs["homeassistant/sensor/clemap_SE05000551/total_wh_imp/config"]?["name"] as? String == "Energy import")
+    }
+
+    @Test func distortionAndTheNeutralCurrentReadKeysTheStateCarries() throws {
+        let configs = try configs(settings)
+        for line in ["l1", "l2", "l3"] {
+            for (quantity, name) in [("vthd", "voltage THD"), ("ithd", "current THD")] {
+                let key = "\(line)_\(quantity)"
+                let c = try #require(configs["homeassistant/sensor/clemap_SE05000551/\(key)/config"], "\(key)")
+                #expect(c["name"] as? String == "\(line.uppercased()) \(name)")
+                #expect(c["unit_of_measurement"] as? String == "%" && c["state_class"] as? String == "measurement")
+                // Home Assistant has no device class for distortion; a wrong one (power_factor takes %) would mislabel it.
+                #expect(c["device_class"] == nil)
+                #expect(c["state_topic"] as? String == "clemap/SE05000551/state")
+                #expect(c["value_template"] as? String == "{{ value_json.\(key) }}")
+                #expect(c["unique_id"] as? String == "clemap_SE05000551_\(key)" && c["suggested_display_precision"] as? Int == 1)
+            }
+        }
+        let neutral = try #require(configs["homeassistant/sensor/clemap_SE05000551/n_i/config"])
+        #expect(neutral["name"] as? String == "Neutral current" && neutral["device_class"] as? String == "current")
+        #expect(neutral["unit_of_measurement"] as? String == "A" && neutral["state_topic"] as? String == "clemap/SE05000551/state")
+        #expect(neutral["value_template"] as? String == "{{ value_json.n_i }}" && neutral["state_class"] as? String == "measurement")
+
+        // Every live sensor reads a key of the state the meter publishes (a reading as the driver makes it: with the
+        // neutral current and the harmonics, which every snapshot reads).
+        let phase = Reading.PhaseValues(v: 230, i: 5, p: 1100, q: 200, s: 1150, pf: 0.96)
+        let reading = Reading(time: 1_796_550_214, freq: 50, phases: [phase, phase, phase], neutralCurrent: 0.42,
+                              harmonics: Array(repeating: .init(vthd: 2.4, ithd: 31.5, vfund: 229.9, ifund: 4.8), count: 3),
+                              voltageAngles: .init(l2: 120, l3: 240))
+        let state = try object(try MQTTPayloads.state(reading))
+        for sensor in HomeAssistantDiscovery.sensors where !sensor.energy {
+            #expect(state[sensor.key] is NSNumber, "\(sensor.key) is not in <base>/state")
+        }
+        #expect(state["l2_vthd"] as? Double == 2.4 && state["n_i"] as? Double == 0.42)
     }
 
     @Test func outputsAreSwitchesWithCommandsAndReadOnlyWithout() throws {

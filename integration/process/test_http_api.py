@@ -515,7 +515,7 @@ def test_database_not_open_is_503(start_service, workdir, config_ini):
     # storage-fault once a row waits for the database (the first row, 0.1 s later at 600x).
     api.wait_until("storage-fault in /api/v1/status",
                    lambda: "storage-fault" in api.json("/api/v1/status")["conditions"], timeout=20)
-    for path in ("/api/v1/minutes", "/api/v1/minutes?format=csv", "/api/v1/energy"):
+    for path in ("/api/v1/minutes", "/api/v1/minutes?format=csv", "/api/v1/pq/events", "/api/v1/energy"):
         assert_error(api.get(path), 503, what=f"GET {path}")
     status = api.json("/api/v1/status")
     assert status["storage"]["open"] is False and status["storage"]["rows"] is None, status["storage"]

@@ -34,12 +34,13 @@ PREFIX = "homeassistant"
 PHASES = ("l1", "l2", "l3")
 #: The keys Home Assistant's energy sensors read from <base>/energy (Wh in the JSON, kWh after the template).
 ENERGY_SENSORS = [f"{p}_{q}" for p in (*PHASES, "total") for q in ("wh_imp", "wh_exp")]
-#: (key, device_class, unit, topic) of every sensor the meter announces.
+#: (key, device_class, unit, topic) of every sensor the meter announces (THD has no device class in Home Assistant).
 SENSORS = (
     [(f"{p}_{q}", cls, unit, "state") for p in PHASES for q, cls, unit in (
         ("p", "power", "W"), ("q", "reactive_power", "var"), ("s", "apparent_power", "VA"),
-        ("v", "voltage", "V"), ("i", "current", "A"), ("pf", "power_factor", None))]
-    + [("freq", "frequency", "Hz", "state")]
+        ("v", "voltage", "V"), ("i", "current", "A"), ("pf", "power_factor", None),
+        ("vthd", None, "%"), ("ithd", None, "%"))]
+    + [("freq", "frequency", "Hz", "state"), ("n_i", "current", "A", "state")]
     + [(key, "energy", "kWh", "energy") for key in ENERGY_SENSORS]
 )
 #: Energies that never go down: what Home Assistant's total_increasing sensors read, and the apparent energy.
@@ -148,7 +149,7 @@ def test_discovery_state_and_commands(start_service, workdir: Path, config_ini: 
         assert c["unique_id"] == f"{DEVICE}_{key}", where
         unique_ids.add(c["unique_id"])
         assert c["state_topic"] == f"{BASE}/{topic}", where
-        assert c["device_class"] == device_class, where
+        assert c.get("device_class") == device_class, where
         assert c["state_class"] == ("total_increasing" if device_class == "energy" else "measurement"), where
         assert c.get("unit_of_measurement") == unit, where
         assert c["availability_topic"] == f"{BASE}/status", where

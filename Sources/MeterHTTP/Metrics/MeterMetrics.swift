@@ -3,14 +3,18 @@
 import ADE9000
 import MeterReadings
 import MeterServices
+import PowerQuality
 import Prometheus
 import Synchronization
 
 /// `/metrics`: the meter in Prometheus' text format, from swift-prometheus' registry.
 ///
-/// Every value is taken when scraped (the hub's latest reading and counters, the store's lifetime totals), so
-/// nothing runs between scrapes and nothing waits on sampling. The registry's own API is used rather than
-/// swift-metrics' (whose `Gauge`/`Counter` it backs): only it carries the `# HELP` lines `promtool` asks for.
+/// Every value is taken when scraped (the hub's latest reading and counters, the store's lifetime totals and its
+/// power-quality events), so nothing runs between scrapes and nothing waits on sampling. The events are counted in
+/// `pq_event`, not from `LiveHub.events`: a subscriber would have to run between scrapes, and would count from the
+/// service's start where the table's counts, like the energy counters, carry on across restarts. The registry's own
+/// API is used rather than swift-metrics' (whose `Gauge`/`Counter` it backs): only it carries the `# HELP` lines
+/// `promtool` asks for.
 /// Names follow the vocabulary: the quantity's column suffix (`v`, `i`, `p`, …, `wh_imp`) with its unit, and
 /// the phase (`l1`…`l3`) as a label.
 final class MeterMetrics: Sendable {
@@ -23,6 +27,8 @@ final class MeterMetrics: Sendable {
         var lifetime: [[String: Double]]?
         var exportBacklog: ServiceHealth.ExportBacklog?
         var skills: [(model: String, horizonMinutes: Int, target: String, skill: Double)]
+        /// Power-quality events stored (`pq_event`) by kind and phase (0 for all), nil without a store.
+        var pqEvents: [(kind: PQEventKind, phase: Int, count: Int)]? = nil
         var now: Double
         var uptime: Double
     }
@@ -34,6 +40,8 @@ final class MeterMetrics: Sendable {
     private let snapshots: Counter, snapshotFailures: Counter, crcErrors: Counter, reinitialisations: Counter
     private let rowsWritten: Counter, storageFaults: Counter
     private let backlogUploads: Gauge, backlogAge: Gauge
+    /// `clemap_pq_events_total` by `kind.phase` label pair, for the pairs an event can have; others are made when seen.
+    private let pqEvents: [String: Counter]
     /// What each counter has been given so far: counters only go up, so each scrape adds the difference.
     private let given = Mutex<[String: Double]>([:])
 
@@ -72,7 +80,31 @@ final class MeterMetrics: Sendable {
         storageFaults = r.makeCounter(descriptor: Self.named("clemap_storage_faults_total", help: "Failed attempts to open or write the database since start"))
         backlogUploads = r.makeGauge(descriptor: Self.named("clemap_export_backlog_uploads", help: "Uploads waiting in the exporter's outbox"))
         backlogAge = r.makeGauge(descriptor: Self.named("clemap_export_backlog_oldest_seconds", help: "Age of the oldest data waiting for upload, s (0 when none)"))
+        // Every pair an event can have, at 0 from the start, so that `increase()` sees the first event of each.
+        var pqEvents: [String: Counter] = [:]
+        for kind in PQEventKind.allCases {
+            for phase in Self.pqPhases(kind) { pqEvents[Self.pqKey(kind, phase)] = Self.pqCounter(r, kind, phase) }
+        }
+        self.pqEvents = pqEvents
         r.makeGauge(descriptor: Self.named("clemap_build_info", help: "The firmware's version (always 1)"), labels: [("version", version)]).set(1.0)
+    }
+
+    /// The phases an event of `kind` is counted on: the sequence and the frequency concern all phases (0), the rest one.
+    static func pqPhases(_ kind: PQEventKind) -> [Int] {
+        switch kind {
+        case .phaseSequence, .frequencyDeviation: [0]
+        case .dip, .swell, .interruption, .overcurrent: [1, 2, 3]
+        }
+    }
+
+    /// The `phase` label of an event's phase: `l1`…`l3` as the other families have it, `all` for 0 (as `pq events` prints it).
+    static func pqPhaseLabel(_ phase: Int) -> String { (1...3).contains(phase) ? "l\(phase)" : "all" }
+
+    static func pqKey(_ kind: PQEventKind, _ phase: Int) -> String { "\(kind.rawValue).\(pqPhaseLabel(phase))" }
+
+    static func pqCounter(_ registry: PrometheusCollectorRegistry, _ kind: PQEventKind, _ phase: Int) -> Counter {
+        registry.makeCounter(descriptor: named("clemap_pq_events_total", help: "Power-quality events stored (pq_event) by kind and phase (all: the sequence, the frequency)"),
+                             labels: [("kind", kind.rawValue), ("phase", pqPhaseLabel(phase))])
     }
 
     /// A family's name and HELP line (`name` is whole: `clemap_voltage_volts`).
@@ -114,6 +146,10 @@ final class MeterMetrics: Sendable {
                     advance("\(column).\(phase.line)", counters[phase.rawValue], lifetime[phase.rawValue][column] ?? 0)
                 }
             }
+        }
+        for (kind, phase, count) in scrape.pqEvents ?? [] {
+            let key = Self.pqKey(kind, phase)
+            advance("pq.\(key)", pqEvents[key] ?? Self.pqCounter(registry, kind, phase), Double(count))
         }
         backlogUploads.set(Double(scrape.exportBacklog?.pending ?? 0))
         backlogAge.set(scrape.exportBacklog?.oldest.map { max(0, scrape.now - Double($0)) } ?? 0)

@@ -6,14 +6,18 @@ import MeterConfig
 import MeterReadings
 import MeterServices
 import MeterStore
+import PowerQuality
 
 extension MeterAPI {
-    /// What `/metrics` shows now: the hub's values, and from the store the lifetime energy and the forecast skill.
+    /// What `/metrics` shows now: the hub's values, and from the store the lifetime energy, the power-quality events
+    /// and the forecast skill.
     func metricsScrape() -> MeterMetrics.Scrape {
         let wall = clock.wall()
         var lifetime: [[String: Double]]?
         var skills: [(model: String, horizonMinutes: Int, target: String, skill: Double)] = []
+        var pqEvents: [(kind: PQEventKind, phase: Int, count: Int)]?
         if let store = hub.store.current {
+            pqEvents = try? store.read("cannot count pq_event for /metrics") { db throws(StoreError) in try PQTables.counts(in: db) }
             if let totals = try? store.totals() {
                 lifetime = (0..<3).map { phase in
                     var values: [String: Double] = [:]
@@ -33,6 +37,6 @@ extension MeterAPI {
         }
         return MeterMetrics.Scrape(reading: hub.latest, temperature: hub.latestTemperature, counters: hub.counters.current, lifetime: lifetime,
                                    exportBacklog: exporterEnabled ? hub.health.exportBacklog : nil, skills: skills,
-                                   now: wall, uptime: uptime)
+                                   pqEvents: pqEvents, now: wall, uptime: uptime)
     }
 }

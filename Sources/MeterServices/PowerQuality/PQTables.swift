@@ -37,6 +37,15 @@ public enum PQTables {
         }
     }
 
+    /// How many events are stored, by kind and phase (`/metrics`' `clemap_pq_events_total`). Kinds this build does not
+    /// know are left out, as ``events(fromMs:toMs:in:)`` leaves them.
+    public static func counts(in db: StoreDatabase) throws(StoreError) -> [(kind: PQEventKind, phase: Int, count: Int)] {
+        try db.query("SELECT kind, phase, count(*) FROM pq_event GROUP BY kind, phase ORDER BY kind, phase").compactMap { row in
+            guard let kind = PQEventKind(rawValue: row[0].string) else { return nil }
+            return (kind, Int(row[1].int), Int(row[2].int))
+        }
+    }
+
     /// The stored minutes of `[from, to)` as the EN 50160 report reads them: voltages, frequency, and the THD-V
     /// means (NULL in rows stored before migration "2 power quality").
     public static func minutes(from: Int64, to: Int64, in db: StoreDatabase) throws(StoreError) -> [PQMinute] {
