@@ -41,6 +41,7 @@ test: test-layering test-swift test-process test-gpiod2 test-cloud-functions
 	CLEMAP_LIVE_SYSTEMD=1 $(MAKE) --no-print-directory test-install
 
 test-swift: deps
+	@scripts/ensure-deps.sh mosquitto
 	@python3 -c 'import moto.server, boto3' >/dev/null 2>&1 || python3 -m pip install -q 'moto[server]' boto3
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
