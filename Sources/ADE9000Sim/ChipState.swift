@@ -151,8 +151,9 @@ struct ChipState {
 
     mutating func setStatus0(_ bits: UInt32) { registers[Register.STATUS0.address, default: 0] |= bits }
 
-    func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
-    func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
+    // Static: in debug builds an instance method called from a mutating one copies the whole state, here in loops of 9.
+    static func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
+    static func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
 
     // MARK: Register reads
 
