@@ -17,7 +17,7 @@ struct ChipState {
     static let settleSamples: [Int64] = [512, 1024, 2048, 0]
 
     var registers: [UInt16: UInt32] = [:]
-    var scenario: Scenario
+    var scenario: Scenario { didSet { scheduleDisturbances() } }
     var frontEnd: FrontEnd
     var faults = Faults.none
     var random: SplitMix64
@@ -28,7 +28,13 @@ struct ChipState {
     /// DSP samples since the simulator started; the chip's own time.
     var sample: Int64 = 0
     var started = false
+    /// The sample of the first time step: the origin of `faults.wedged_after_s` and of the disturbances' `start_s`.
+    var originSample: Int64?
     var runStartSample: Int64?
+    /// The scenario's disturbances on the sample axis (empty until the first time step).
+    var disturbances = DisturbanceSchedule.none
+    /// Their state until the next edge (``disturbanceSpan(at:)``).
+    var disturbanceSpan: DisturbanceSpan?
     /// Per phase: internal 42-bit energy accumulators (WATT, VAR, VA) and the 45-bit user registers.
     var internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
     var userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
@@ -110,7 +116,8 @@ struct ChipState {
     mutating func advance(to seconds: Double) {
         let target = Int64((seconds * Self.dspRate).rounded(.down))
         guard started else {
-            sample = target; started = true
+            sample = target; started = true; originSample = target
+            scheduleDisturbances()
             if let after = resetAfterSeconds { scheduledReset = target + Int64(after * Self.dspRate) }
             if let after = wedgeAfterSeconds { scheduledWedge = target + Int64(after * Self.dspRate) }
             return
@@ -120,6 +127,8 @@ struct ChipState {
         while sample < target {
             var step = min(target - sample, Int64(Self.dspRate))
             if let at = scheduledReset, at > sample { step = min(step, at - sample) }
+            // A step has one disturbance state: split at every start and end.
+            if let edge = disturbanceSpan(at: sample + 1)?.to { step = min(step, edge - sample) }
             runTemperatureSensor(through: sample + step)
             runDSP(samples: step)
             if let at = scheduledReset, sample >= at { scheduledReset = nil; reset() }
@@ -131,7 +140,8 @@ struct ChipState {
         modelCache = nil
         defer { sample += count; modelCache = nil }
         guard isRunning, let runStart = runStartSample else { return }
-        let model = Model(state: self)
+        // The step lies between two disturbance edges: the loads of its first sample hold throughout.
+        let model = Model(state: self, atSample: sample + 1)
 
         // Power factor and THD refresh every 1.024 s = 8192 samples after RUN (DS p.39).
         let before = (sample - runStart) / 8192, after = (sample + count - runStart) / 8192
