@@ -24,6 +24,8 @@ struct ChipState {
     /// The noise of the fundamental registers, apart from `random`: reading them in the same burst leaves the
     /// noise of the total registers, and so every value a scenario gave before they were read, unchanged.
     var fundamentalRandom: SplitMix64
+    /// The noise of xVRMSONE / xIRMSONE, apart from both, for the same reason.
+    var halfCycleRandom: SplitMix64
 
     /// DSP samples since the simulator started; the chip's own time.
     var sample: Int64 = 0
@@ -35,6 +37,8 @@ struct ChipState {
     var disturbances = DisturbanceSchedule.none
     /// Their state until the next edge (``disturbanceSpan(at:)``).
     var disturbanceSpan: DisturbanceSpan?
+    /// The half-cycle RMS, dip, swell, overcurrent, zero-crossing timeout and sequence engine.
+    var powerQuality = PowerQualityEngine()
     /// Per phase: internal 42-bit energy accumulators (WATT, VAR, VA) and the 45-bit user registers.
     var internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
     var userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
@@ -79,6 +83,7 @@ struct ChipState {
         self.frontEnd = scenario.frontEnd ?? .nibV3
         self.random = SplitMix64(seed: scenario.seed ?? 1)
         self.fundamentalRandom = SplitMix64(seed: (scenario.seed ?? 1) ^ 0x6675_6E64) // "fund"
+        self.halfCycleRandom = SplitMix64(seed: (scenario.seed ?? 1) ^ 0x6861_6C66) // "half"
         self.faults = scenario.faults?.wireFaults ?? .none
         self.resetAfterSeconds = scenario.faults?.silentResetAfterS
         self.wedgeAfterSeconds = scenario.faults?.wedgedAfterS
@@ -104,6 +109,7 @@ struct ChipState {
         temperatureDue = nil
         latchedPF = [0, 0, 0]
         latchedTHD = Array(repeating: (0, 0), count: 3)
+        powerQuality = PowerQualityEngine()
     }
 
     func value(_ register: Register) -> UInt32 { registers[register.address] ?? 0 }
@@ -150,6 +156,7 @@ struct ChipState {
             latchedTHD = (0..<3).map { (model.phases[$0].vthdCode, model.phases[$0].ithdCode) }
             setStatus0(1 << 21)
         }
+        runPowerQuality(model, from: sample, to: sample + count)
 
         // Energy accumulates once PWR_SETTLE has passed and EP_CFG.EGY_PWR_EN is set (DS p.34, p.76).
         guard value(.EP_CFG) & Self.EGY_PWR_EN != 0 else { return }
@@ -188,6 +195,8 @@ struct ChipState {
             case 0x216 + base: return measurement("PF", p)
             case 0x217 + base: return measurement("VTHD", p)
             case 0x218 + base: return measurement("ITHD", p)
+            case 0x219 + base: return measurement("IRMSONE", p)
+            case 0x21A + base: return measurement("VRMSONE", p)
             default: break
             }
             let energyBase = UInt16(p.rawValue) * 0x3C
@@ -240,6 +249,10 @@ struct ChipState {
         func noisyFundamental(_ value: Double) -> Double {
             noise > 0 ? value + Double.random(in: -noise...noise, using: &fundamentalRandom) : value
         }
+        func noisyHalfCycle(_ value: Double) -> UInt32 {
+            let noisy = noise > 0 ? value + Double.random(in: -noise...noise, using: &halfCycleRandom) : value
+            return UInt32(clamping: Int64(max(0, noisy).rounded()))
+        }
         func signed(_ value: Double) -> UInt32 { UInt32(bitPattern: Int32(clamping: Int64(value.rounded()))) }
         switch quantity {
         case "IRMS": return UInt32(clamping: Int64(max(0, noisy(model.irms)).rounded()))
@@ -253,6 +266,8 @@ struct ChipState {
         case "FWATT": return signed(noisyFundamental(Double(model.fwattCode)))
         case "FVAR": return signed(noisyFundamental(Double(model.fvarCode)))
         case "FVA": return signed(max(0, noisyFundamental(Double(model.fvaCode))))
+        case "IRMSONE": return noisyHalfCycle(powerQuality.irmsOne[phase.rawValue])
+        case "VRMSONE": return noisyHalfCycle(powerQuality.vrmsOne[phase.rawValue])
         case "VTHD": return latchedTHD[phase.rawValue].voltage
         case "ITHD": return latchedTHD[phase.rawValue].current
         case "I_PCF", "V_PCF":
