@@ -60,7 +60,7 @@ extension ChipState {
                 // Whole periods in one go (add mode): the same sum as period by period.
                 let periods = timer.units(from: s, to: end) / period
                 if periods > 0, let at = timer.periodEnd(after: s, count: 0, period: periods * period), at <= end {
-                    for p in 0..<3 { for q in 0..<3 { userEnergy[p][q] = wrap45(userEnergy[p][q] &+ perSample[p][q] * (at - s)) } }
+                    for p in 0..<3 { for q in 0..<3 { userEnergy[p][q] = Self.wrap45(userEnergy[p][q] &+ perSample[p][q] * (at - s)) } }
                     setStatus0(Self.EGYRDY)
                     s = at
                     continue
@@ -74,7 +74,7 @@ extension ChipState {
             addInternal(perSample, samples: at - s)
             for p in 0..<3 {
                 for q in 0..<3 {
-                    userEnergy[p][q] = latch ? internalEnergy[p][q] : wrap45(userEnergy[p][q] &+ internalEnergy[p][q])
+                    userEnergy[p][q] = latch ? internalEnergy[p][q] : Self.wrap45(userEnergy[p][q] &+ internalEnergy[p][q])
                     internalEnergy[p][q] = 0
                 }
             }
@@ -85,7 +85,7 @@ extension ChipState {
     }
 
     private mutating func addInternal(_ perSample: [[Int64]], samples n: Int64) {
-        for p in 0..<3 { for q in 0..<3 { internalEnergy[p][q] = wrap42(internalEnergy[p][q] &+ perSample[p][q] * n) } }
+        for p in 0..<3 { for q in 0..<3 { internalEnergy[p][q] = Self.wrap42(internalEnergy[p][q] &+ perSample[p][q] * n) } }
     }
 
     /// EP_CFG written: a change of EGY_TMR_MODE starts the count afresh in the new unit (energy held stays).

@@ -17,18 +17,28 @@ struct ChipState {
     static let settleSamples: [Int64] = [512, 1024, 2048, 0]
 
     var registers: [UInt16: UInt32] = [:]
-    var scenario: Scenario
+    var scenario: Scenario { didSet { scheduleDisturbances() } }
     var frontEnd: FrontEnd
     var faults = Faults.none
     var random: SplitMix64
     /// The noise of the fundamental registers, apart from `random`: reading them in the same burst leaves the
     /// noise of the total registers, and so every value a scenario gave before they were read, unchanged.
     var fundamentalRandom: SplitMix64
+    /// The noise of xVRMSONE / xIRMSONE, apart from both, for the same reason.
+    var halfCycleRandom: SplitMix64
 
     /// DSP samples since the simulator started; the chip's own time.
     var sample: Int64 = 0
     var started = false
+    /// The sample of the first time step: the origin of `faults.wedged_after_s` and of the disturbances' `start_s`.
+    var originSample: Int64?
     var runStartSample: Int64?
+    /// The scenario's disturbances on the sample axis (empty until the first time step).
+    var disturbances = DisturbanceSchedule.none
+    /// Their state until the next edge (``disturbanceSpan(at:)``).
+    var disturbanceSpan: DisturbanceSpan?
+    /// The half-cycle RMS, dip, swell, overcurrent, zero-crossing timeout and sequence engine.
+    var powerQuality = PowerQualityEngine()
     /// Per phase: internal 42-bit energy accumulators (WATT, VAR, VA) and the 45-bit user registers.
     var internalEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
     var userEnergy = [[Int64]](repeating: [0, 0, 0], count: 3)
@@ -73,6 +83,7 @@ struct ChipState {
         self.frontEnd = scenario.frontEnd ?? .nibV3
         self.random = SplitMix64(seed: scenario.seed ?? 1)
         self.fundamentalRandom = SplitMix64(seed: (scenario.seed ?? 1) ^ 0x6675_6E64) // "fund"
+        self.halfCycleRandom = SplitMix64(seed: (scenario.seed ?? 1) ^ 0x6861_6C66) // "half"
         self.faults = scenario.faults?.wireFaults ?? .none
         self.resetAfterSeconds = scenario.faults?.silentResetAfterS
         self.wedgeAfterSeconds = scenario.faults?.wedgedAfterS
@@ -98,6 +109,7 @@ struct ChipState {
         temperatureDue = nil
         latchedPF = [0, 0, 0]
         latchedTHD = Array(repeating: (0, 0), count: 3)
+        powerQuality = PowerQualityEngine()
     }
 
     func value(_ register: Register) -> UInt32 { registers[register.address] ?? 0 }
@@ -110,7 +122,8 @@ struct ChipState {
     mutating func advance(to seconds: Double) {
         let target = Int64((seconds * Self.dspRate).rounded(.down))
         guard started else {
-            sample = target; started = true
+            sample = target; started = true; originSample = target
+            scheduleDisturbances()
             if let after = resetAfterSeconds { scheduledReset = target + Int64(after * Self.dspRate) }
             if let after = wedgeAfterSeconds { scheduledWedge = target + Int64(after * Self.dspRate) }
             return
@@ -120,6 +133,8 @@ struct ChipState {
         while sample < target {
             var step = min(target - sample, Int64(Self.dspRate))
             if let at = scheduledReset, at > sample { step = min(step, at - sample) }
+            // A step has one disturbance state: split at every start and end.
+            if let edge = disturbanceSpan(at: sample + 1)?.to { step = min(step, edge - sample) }
             runTemperatureSensor(through: sample + step)
             runDSP(samples: step)
             if let at = scheduledReset, sample >= at { scheduledReset = nil; reset() }
@@ -131,7 +146,8 @@ struct ChipState {
         modelCache = nil
         defer { sample += count; modelCache = nil }
         guard isRunning, let runStart = runStartSample else { return }
-        let model = Model(state: self)
+        // The step lies between two disturbance edges: the loads of its first sample hold throughout.
+        let model = Model(state: self, atSample: sample + 1)
 
         // Power factor and THD refresh every 1.024 s = 8192 samples after RUN (DS p.39).
         let before = (sample - runStart) / 8192, after = (sample + count - runStart) / 8192
@@ -140,6 +156,7 @@ struct ChipState {
             latchedTHD = (0..<3).map { (model.phases[$0].vthdCode, model.phases[$0].ithdCode) }
             setStatus0(1 << 21)
         }
+        runPowerQuality(model, from: sample, to: sample + count)
 
         // Energy accumulates once PWR_SETTLE has passed and EP_CFG.EGY_PWR_EN is set (DS p.34, p.76).
         guard value(.EP_CFG) & Self.EGY_PWR_EN != 0 else { return }
@@ -151,8 +168,9 @@ struct ChipState {
 
     mutating func setStatus0(_ bits: UInt32) { registers[Register.STATUS0.address, default: 0] |= bits }
 
-    func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
-    func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
+    // Static: in debug builds an instance method called from a mutating one copies the whole state, here in loops of 9.
+    static func wrap42(_ v: Int64) -> Int64 { (v << 22) >> 22 }
+    static func wrap45(_ v: Int64) -> Int64 { (v << 19) >> 19 }
 
     // MARK: Register reads
 
@@ -177,6 +195,8 @@ struct ChipState {
             case 0x216 + base: return measurement("PF", p)
             case 0x217 + base: return measurement("VTHD", p)
             case 0x218 + base: return measurement("ITHD", p)
+            case 0x219 + base: return measurement("IRMSONE", p)
+            case 0x21A + base: return measurement("VRMSONE", p)
             default: break
             }
             let energyBase = UInt16(p.rawValue) * 0x3C
@@ -229,6 +249,10 @@ struct ChipState {
         func noisyFundamental(_ value: Double) -> Double {
             noise > 0 ? value + Double.random(in: -noise...noise, using: &fundamentalRandom) : value
         }
+        func noisyHalfCycle(_ value: Double) -> UInt32 {
+            let noisy = noise > 0 ? value + Double.random(in: -noise...noise, using: &halfCycleRandom) : value
+            return UInt32(clamping: Int64(max(0, noisy).rounded()))
+        }
         func signed(_ value: Double) -> UInt32 { UInt32(bitPattern: Int32(clamping: Int64(value.rounded()))) }
         switch quantity {
         case "IRMS": return UInt32(clamping: Int64(max(0, noisy(model.irms)).rounded()))
@@ -242,6 +266,8 @@ struct ChipState {
         case "FWATT": return signed(noisyFundamental(Double(model.fwattCode)))
         case "FVAR": return signed(noisyFundamental(Double(model.fvarCode)))
         case "FVA": return signed(max(0, noisyFundamental(Double(model.fvaCode))))
+        case "IRMSONE": return noisyHalfCycle(powerQuality.irmsOne[phase.rawValue])
+        case "VRMSONE": return noisyHalfCycle(powerQuality.vrmsOne[phase.rawValue])
         case "VTHD": return latchedTHD[phase.rawValue].voltage
         case "ITHD": return latchedTHD[phase.rawValue].current
         case "I_PCF", "V_PCF":

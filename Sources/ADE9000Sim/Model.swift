@@ -39,9 +39,11 @@ struct Model {
     /// compensation, before the RMS offsets, which act on xIRMS only), then ISUMRMSOS as xIRMSOS acts on xIRMS.
     let isumrms: Double
 
-    init(state: ChipState, phases loads: [Scenario.PhaseLoad]? = nil) {
+    /// The model for sample `n` (default: the chip's current sample): the scenario's phases with the disturbances
+    /// acting on that sample.
+    init(state: ChipState, atSample n: Int64? = nil) {
         let scenario = state.scenario, board = state.frontEnd
-        let loads = loads ?? scenario.phases(atWall: state.wallOffset.map { Double(state.sample) / ChipState.dspRate + $0 })
+        let loads = state.loads(atSample: n ?? state.sample)
         let f = scenario.frequencyHz
         let ctf = board.currentVoltsPerAmp ?? FrontEnd.nibV3CurrentVoltsPerAmp
         let vtf = board.voltageVoltsPerVolt ?? FrontEnd.nibV3VoltageVoltsPerVolt

@@ -65,16 +65,20 @@ public struct Scenario: Codable, Sendable, Hashable {
     public var loads: [ScenarioLoad]?
     /// Local time offset from UTC for the `daily` windows of `loads`, hours. Absent: 0.
     public var timezoneOffsetH: Double?
+    /// Dips, swells, interruptions and overcurrents at scripted times; absent: none.
+    public var disturbances: [ScenarioDisturbance]?
 
     public init(frequencyHz: Double = 50, phases: [PhaseLoad], frontEnd: FrontEnd? = nil, noiseLSB: Double? = nil,
-                temperatureC: Double? = nil, seed: UInt64? = nil, faults: ScenarioFaults? = nil) {
+                temperatureC: Double? = nil, seed: UInt64? = nil, faults: ScenarioFaults? = nil,
+                disturbances: [ScenarioDisturbance]? = nil) {
         self.frequencyHz = frequencyHz; self.phases = phases; self.frontEnd = frontEnd
         self.noiseLSB = noiseLSB; self.temperatureC = temperatureC; self.seed = seed; self.faults = faults
+        self.disturbances = disturbances
     }
 
     enum CodingKeys: String, CodingKey {
         case frequencyHz = "frequency_hz", phases, frontEnd = "front_end", noiseLSB = "noise_lsb",
-             temperatureC = "temperature_c", seed, faults, loads, timezoneOffsetH = "timezone_offset_h"
+             temperatureC = "temperature_c", seed, faults, loads, timezoneOffsetH = "timezone_offset_h", disturbances
     }
 
     public init(from decoder: any Decoder) throws {
@@ -88,6 +92,7 @@ public struct Scenario: Codable, Sendable, Hashable {
         faults = try c.decodeIfPresent(ScenarioFaults.self, forKey: .faults)
         loads = try c.decodeIfPresent([ScenarioLoad].self, forKey: .loads)
         timezoneOffsetH = try c.decodeIfPresent(Double.self, forKey: .timezoneOffsetH)
+        disturbances = try c.decodeIfPresent([ScenarioDisturbance].self, forKey: .disturbances)
     }
 
     /// The same load on every phase: `voltage` V, `current` A, current lagging by `angle` degrees.
@@ -134,6 +139,9 @@ public struct Scenario: Codable, Sendable, Hashable {
         }
         if let frontEnd { try frontEnd.validate(source: source) }
         for (index, load) in (loads ?? []).enumerated() { try load.validate(index: index, source: source) }
+        for (index, disturbance) in (disturbances ?? []).enumerated() {
+            try disturbance.validate(index: index, frequencyHz: frequencyHz, source: source)
+        }
         if let bus = faults?.deadBus, bus != "all_ones", bus != "all_zeros" {
             throw fail("\"faults\".dead_bus is \"\(bus)\", allowed: \"all_ones\", \"all_zeros\"")
         }

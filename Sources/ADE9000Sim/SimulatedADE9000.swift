@@ -200,6 +200,7 @@ extension ChipState {
     /// A register write with the chip's side effects (DS Table 7).
     mutating func write(_ address: UInt16, _ value: UInt32) {
         modelCache = nil
+        powerQuality.settings = nil
         let locked = registers[Register.WR_LOCK.address] == 1
         if locked, address <= 0x073 || (0x400...0x4FE).contains(address), address != Register.WR_LOCK.address { return }
         switch address {
@@ -207,12 +208,14 @@ extension ChipState {
             if value == 0x3C64 { registers[address] = 1 } else if value == 0x4AD1 { registers[address] = 0 }
         case Register.STATUS0.address, Register.STATUS1.address:
             registers[address, default: 0] &= ~value // write 1 to clear
+            if address == Register.STATUS1.address { status1Cleared(value) }
         case Register.CONFIG1.address:
             if value & 1 != 0 { reset(); return } // SWRST, self-clearing
             registers[address] = value & ~(1 << 5) // CF_ACC_CLR self-clears
         case Register.RUN.address:
             if value & 1 == 1, !isRunning {
                 runStartSample = sample; latchedPF = [0, 0, 0]; latchedTHD = Array(repeating: (0, 0), count: 3)
+                startPowerQuality()
             }
             if value & 1 == 0 { runStartSample = nil }
             registers[address] = value & 1

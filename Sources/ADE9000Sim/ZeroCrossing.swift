@@ -24,13 +24,6 @@ struct ZeroCrossingSignal {
     /// ZXTHRSH·2^8·32 is blocked (TRM p.25: ZXTHRSH = V_PCF_FS·LPF1_ATTENUATION / (X·32·2^8), LPF1_ATTENUATION
     /// 0.86 at 50 Hz, 0.81 at 60 Hz).
     init?(state: ChipState, model: Model) {
-        let f = state.scenario.frequencyHz
-        // V_PCF peak per VRMS code: full scales ±74,532,013 and 52,702,092 (DS pp. 33, 37).
-        let peakPerRMS = 74_532_013 / ChipState.rmsFullScale
-        func phasor(_ i: Int) -> (re: Double, im: Double) {
-            let amplitude = model.phases[i].vrms * peakPerRMS, angle = model.phases[i].voltageAngleRad
-            return (amplitude * cos(angle), -amplitude * sin(angle))
-        }
         let weights: [Double]
         switch state.value(.ZX_LP_SEL) >> 1 & 3 {
         case 0: weights = [1, 0, 0]
@@ -38,14 +31,37 @@ struct ZeroCrossingSignal {
         case 2: weights = [0, 0, 1]
         default: weights = [0.5, state.value(.ACCMODE) >> 4 & 7 == 0 ? 0.5 : 0, -0.5]
         }
+        self.init(model: model, weights: weights, frequencyHz: state.scenario.frequencyHz, threshold: state.value(.ZXTHRSH))
+    }
+
+    /// One phase's voltage alone, as its zero-crossing timeout (ZXTOUT, STATUS1.ZXTOVx) and the phase sequence
+    /// check (SEQERR) watch it, from its xVRMS code and lag; nil below ZXTHRSH (`threshold`), by the same rule.
+    init?(vrms: Double, angleRad: Double, frequencyHz: Double, threshold: UInt32) {
+        let amplitude = vrms * Self.peakPerRMS
+        self.init(re: amplitude * cos(angleRad), im: -amplitude * sin(angleRad), frequencyHz: frequencyHz, threshold: threshold)
+    }
+
+    /// V_PCF peak per VRMS code: full scales ±74,532,013 and 52,702,092 (DS pp. 33, 37).
+    static let peakPerRMS = 74_532_013 / ChipState.rmsFullScale
+
+    private init?(model: Model, weights: [Double], frequencyHz f: Double, threshold: UInt32) {
+        func phasor(_ i: Int) -> (re: Double, im: Double) {
+            let amplitude = model.phases[i].vrms * Self.peakPerRMS, angle = model.phases[i].voltageAngleRad
+            return (amplitude * cos(angle), -amplitude * sin(angle))
+        }
         var re = 0.0, im = 0.0
         for i in 0..<3 where weights[i] != 0 {
             let p = phasor(i)
             re += weights[i] * p.re; im += weights[i] * p.im
         }
+        self.init(re: re, im: im, frequencyHz: f, threshold: threshold)
+    }
+
+    /// The signal of phasor (re, im) on the V_PCF scale.
+    private init?(re: Double, im: Double, frequencyHz f: Double, threshold: UInt32) {
         let attenuation = f < 55 ? 0.86 : 0.81
         let peak = (re * re + im * im).squareRoot()
-        guard f > 0, peak * attenuation >= Double(state.value(.ZXTHRSH) & 0xFFFF) * 8192 else { return nil }
+        guard f > 0, peak * attenuation >= Double(threshold & 0xFFFF) * 8192 else { return nil }
         halfCyclesPerSample = 2 * f / ChipState.dspRate
         offset = -atan2(im, re) / .pi
     }
