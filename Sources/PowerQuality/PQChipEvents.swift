@@ -36,9 +36,11 @@ public struct PQChipObservation: Sendable, Hashable {
 /// and ends when it has stayed above for as many; EVENT_STATUS is the state, STATUS1 latches each change. A poll sees
 /// an edge somewhere since the previous poll and takes the middle of that gap, so with polls at most a quarter of a
 /// line cycle apart each edge is within an eighth of a cycle: the duration, exit − entry, is then rounded to whole half
-/// cycles (the chip's own resolution), which gives the chip's count exactly. The start is the entry less the
-/// DIP_CYC − 1 further half cycles the chip waited. A latch without the state means the event began and ended between
-/// two polls (the service stalled): it is stored with the gap as its bound, never dropped.
+/// cycles (the chip's own resolution), which gives the chip's count exactly: the duration as IEC 61000-4-30 counts it,
+/// in half-cycle RMS values past the threshold. The start is placed on the line (``place(_:_:)``): the first window past
+/// the threshold ended DIP_CYC − 1 half cycles before the entry, and how much of it the step must fill follows from the
+/// depth. A latch without the state means the event began and ended between two polls (the service stalled): it is
+/// stored with the gap as its bound, never dropped.
 ///
 /// A dip whose lowest half-cycle RMS is below the interruption threshold, or during which the phase lost its zero
 /// crossings, is an interruption (EN 50160 §3.22). An overcurrent begins at its latch and ends at the first poll whose
@@ -46,6 +48,8 @@ public struct PQChipObservation: Sendable, Hashable {
 public struct PQChipEventDecoder: Sendable {
     public let nominalVoltage: Double
     public let interruptionPercent: Double
+    public let dipThresholdPercent: Double
+    public let swellThresholdPercent: Double
     public let dipHalfCycles: Int
     public let swellHalfCycles: Int
     public let overcurrentAmperes: Double?
@@ -54,6 +58,9 @@ public struct PQChipEventDecoder: Sendable {
 
     struct Open: Sendable {
         var entry: Double
+        /// When the first half-cycle window past the threshold ended (monotonic s), and the wall clock's offset then (ms).
+        var firstWindowEnd: Double
+        var wallOffsetMs: Double
         var startMs: Int64
         var extreme: Double?
         var lostZeroCrossing = false
@@ -64,9 +71,10 @@ public struct PQChipEventDecoder: Sendable {
     private var overcurrents: [Open?] = [nil, nil, nil]
     private var last: (monotonic: Double, wallMs: Int64)?
 
-    public init(nominalVoltage: Double, interruptionPercent: Double, dipHalfCycles: Int, swellHalfCycles: Int,
-                overcurrentAmperes: Double?, lineFrequency: Double) {
+    public init(nominalVoltage: Double, interruptionPercent: Double, dipThresholdPercent: Double = 90, swellThresholdPercent: Double = 110,
+                dipHalfCycles: Int, swellHalfCycles: Int, overcurrentAmperes: Double?, lineFrequency: Double) {
         self.nominalVoltage = nominalVoltage; self.interruptionPercent = interruptionPercent
+        self.dipThresholdPercent = dipThresholdPercent; self.swellThresholdPercent = swellThresholdPercent
         self.dipHalfCycles = dipHalfCycles; self.swellHalfCycles = swellHalfCycles
         self.overcurrentAmperes = overcurrentAmperes; halfCycle = 0.5 / lineFrequency
     }
@@ -94,8 +102,12 @@ public struct PQChipEventDecoder: Sendable {
         let edge = previous.map { ($0 + o.monotonic) / 2 } ?? o.monotonic
         func wallMs(_ t: Double) -> Int64 { o.wallMs + Int64(((t - o.monotonic) * 1000).rounded()) }
 
-        func open(at entry: Double, waited halfCycles: Int, extreme: Double?) -> Open {
-            Open(entry: entry, startMs: wallMs(entry - Double(max(0, halfCycles - 1)) * halfCycle), extreme: extreme)
+        func open(at entry: Double, waited halfCycles: Int, kind: PQEventKind, extreme: Double?) -> Open {
+            let firstWindowEnd = entry - Double(max(0, halfCycles - 1)) * halfCycle
+            var event = Open(entry: entry, firstWindowEnd: firstWindowEnd, wallOffsetMs: Double(o.wallMs) - o.monotonic * 1000,
+                             startMs: 0, extreme: extreme)
+            place(&event, kind)
+            return event
         }
         func close(_ event: Open, at exit: Double, phase: Int, kind: PQEventKind) -> PQEvent {
             let halfCycles = max(1, ((exit - event.entry) / halfCycle).rounded())
@@ -107,54 +119,54 @@ public struct PQChipEventDecoder: Sendable {
             // Dips and interruptions.
             let lowest = o.dipMinimum?[p]
             if var dip = dips[p] {
-                if let lowest { dip.extreme = min(dip.extreme ?? lowest, lowest) }
+                if let lowest { dip.extreme = min(dip.extreme ?? lowest, lowest); place(&dip, .dip) }
                 dip.lostZeroCrossing = dip.lostZeroCrossing || o.zeroCrossingLost[p]
                 if !o.inDip[p] || o.dipLatched[p] {
                     // Ended; a latch with the dip still on means it ended and began again between the polls.
                     finished.append(close(dip, at: edge, phase: p + 1, kind: dipKind(dip)))
                     dips[p] = nil
                     if o.inDip[p] {
-                        dips[p] = open(at: edge, waited: dipHalfCycles, extreme: lowest)
+                        dips[p] = open(at: edge, waited: dipHalfCycles, kind: .dip, extreme: lowest)
                         started.append(PQEvent(startMs: dips[p]!.startMs, endMs: dips[p]!.startMs, phase: p + 1, kind: .dip, extreme: lowest))
                     }
                 } else {
                     dips[p] = dip
                 }
             } else if o.inDip[p] {
-                var dip = open(at: edge, waited: dipHalfCycles, extreme: lowest)
+                var dip = open(at: edge, waited: dipHalfCycles, kind: .dip, extreme: lowest)
                 dip.lostZeroCrossing = o.zeroCrossingLost[p]
                 dips[p] = dip
                 started.append(PQEvent(startMs: dip.startMs, endMs: dip.startMs, phase: p + 1, kind: dipKind(dip), extreme: lowest))
             } else if o.dipLatched[p], let previous {
-                var dip = open(at: previous, waited: dipHalfCycles, extreme: lowest)
+                var dip = open(at: previous, waited: dipHalfCycles, kind: .dip, extreme: lowest)
                 dip.lostZeroCrossing = o.zeroCrossingLost[p]
                 finished.append(close(dip, at: o.monotonic, phase: p + 1, kind: dipKind(dip)))
             } else if o.zeroCrossingLost[p], previous != nil {
                 // A lost phase the dip detector did not see (DIP_LVL not set): still an interruption.
-                let lost = open(at: edge, waited: 1, extreme: nil)
+                let lost = open(at: edge, waited: 1, kind: .interruption, extreme: nil)
                 finished.append(close(lost, at: edge, phase: p + 1, kind: .interruption))
             }
 
             // Swells.
             let highest = o.swellMaximum?[p]
             if var swell = swells[p] {
-                if let highest { swell.extreme = max(swell.extreme ?? highest, highest) }
+                if let highest { swell.extreme = max(swell.extreme ?? highest, highest); place(&swell, .swell) }
                 if !o.inSwell[p] || o.swellLatched[p] {
                     finished.append(close(swell, at: edge, phase: p + 1, kind: .swell))
                     swells[p] = nil
                     if o.inSwell[p] {
-                        swells[p] = open(at: edge, waited: swellHalfCycles, extreme: highest)
+                        swells[p] = open(at: edge, waited: swellHalfCycles, kind: .swell, extreme: highest)
                         started.append(PQEvent(startMs: swells[p]!.startMs, endMs: swells[p]!.startMs, phase: p + 1, kind: .swell, extreme: highest))
                     }
                 } else {
                     swells[p] = swell
                 }
             } else if o.inSwell[p] {
-                let swell = open(at: edge, waited: swellHalfCycles, extreme: highest)
+                let swell = open(at: edge, waited: swellHalfCycles, kind: .swell, extreme: highest)
                 swells[p] = swell
                 started.append(PQEvent(startMs: swell.startMs, endMs: swell.startMs, phase: p + 1, kind: .swell, extreme: highest))
             } else if o.swellLatched[p], let previous {
-                finished.append(close(open(at: previous, waited: swellHalfCycles, extreme: highest), at: o.monotonic, phase: p + 1, kind: .swell))
+                finished.append(close(open(at: previous, waited: swellHalfCycles, kind: .swell, extreme: highest), at: o.monotonic, phase: p + 1, kind: .swell))
             }
 
             // Overcurrent: the latch starts it, the half-cycle current back under the level ends it.
@@ -162,7 +174,7 @@ public struct PQChipEventDecoder: Sendable {
             let now = o.halfCycleCurrent?[p], held = o.overcurrentValue?[p]
             let highestCurrent = [now.flatMap { $0 > level ? $0 : nil }, held.flatMap { $0 > level ? $0 : nil }].compactMap { $0 }.max()
             if var over = overcurrents[p] {
-                if let highestCurrent { over.extreme = max(over.extreme ?? highestCurrent, highestCurrent) }
+                if let highestCurrent { over.extreme = max(over.extreme ?? highestCurrent, highestCurrent); place(&over, .overcurrent) }
                 if let now, now <= level {
                     finished.append(close(over, at: edge, phase: p + 1, kind: .overcurrent))
                     overcurrents[p] = nil
@@ -170,7 +182,7 @@ public struct PQChipEventDecoder: Sendable {
                     overcurrents[p] = over
                 }
             } else if o.overcurrentLatched[p], previous != nil {
-                let over = open(at: edge, waited: 1, extreme: highestCurrent)
+                let over = open(at: edge, waited: 1, kind: .overcurrent, extreme: highestCurrent)
                 if let now, now <= level {
                     // Over and back between two polls.
                     finished.append(close(over, at: o.monotonic, phase: p + 1, kind: .overcurrent))
@@ -196,6 +208,29 @@ public struct PQChipEventDecoder: Sendable {
         }
         dips = [nil, nil, nil]; swells = [nil, nil, nil]; overcurrents = [nil, nil, nil]
         return events
+    }
+
+    /// Places the start of an event on the line: the first half-cycle RMS past the threshold is over a one-cycle window
+    /// that ended at `firstWindowEnd`, and such a window crosses once the disturbed share x of it passes
+    /// x* = (1 − T²)/(1 − L²) for a step from nominal to L with threshold T (dips; (T² − 1)/(L² − 1) for swells, (T/L)² for
+    /// an overcurrent from a small current). Windows end every half cycle, so x lies in [x*, x* + ½): the step was
+    /// (2x* + ½) half cycles before the window's end, within a quarter cycle. With no extreme known, x* = ½.
+    private func place(_ event: inout Open, _ kind: PQEventKind) {
+        let share: Double
+        switch (kind, event.extreme) {
+        case (.dip, let lowest?), (.interruption, let lowest?):
+            let t = dipThresholdPercent / 100, l = min(lowest / nominalVoltage, t)
+            share = (1 - t * t) / max(1e-9, 1 - l * l)
+        case (.swell, let highest?):
+            let t = swellThresholdPercent / 100, l = max(highest / nominalVoltage, t)
+            share = (t * t - 1) / max(1e-9, l * l - 1)
+        case (.overcurrent, let highest?):
+            share = overcurrentAmperes.map { level in highest > 0 ? (level / max(level, highest)) * (level / max(level, highest)) : 0.5 } ?? 0.5
+        default:
+            share = 0.5
+        }
+        let lead = (2 * min(1, max(0, share)) + 0.5) * halfCycle
+        event.startMs = Int64(((event.firstWindowEnd - lead) * 1000 + event.wallOffsetMs).rounded())
     }
 
     private func dipKind(_ dip: Open) -> PQEventKind {

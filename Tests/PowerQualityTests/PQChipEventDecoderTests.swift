@@ -45,7 +45,7 @@ struct PQChipEventDecoderTests {
         return (started, finished)
     }
 
-    @Test("a dip the chip held for 21 half cycles is one event of 210 ms on L2, starting DIP_CYC − 1 half cycles before the entry")
+    @Test("a dip the chip held for 21 half cycles is one event of 210 ms on L2, its start placed on the line from its depth")
     func dipTimedToTheHalfCycle() {
         // The chip enters after the 2nd half cycle below (DIP_CYC 2) at 10.0125 s and leaves 21 half cycles later.
         let chip = DipChip(entry: 10.0125, exit: 10.0125 + 0.210, minimum: 161.0)
@@ -56,8 +56,10 @@ struct PQChipEventDecoderTests {
         let event = finished[0]
         #expect(event.kind == .dip && event.phase == 2 && event.extreme == 161.0)
         #expect(event.durationMs == 210)
-        // Entry 10.0125 less one half cycle: 10.0025 s, ± the 2.5 ms of the poll grid.
-        #expect(abs(event.startMs - (wallOffsetMs + 10_002)) <= 3, "\(event.startMs - wallOffsetMs)")
+        // The first window below 90 % ended one half cycle before the entry (DIP_CYC 2), at 10.0025 s; a step to 70 % fills
+        // x* = (1 − 0.9²)/(1 − 0.7²) = 0.3725 of a window before it counts, so the step was (2x* + ½) half cycles earlier:
+        // 10.0025 − 0.01245 = 9.99005 s, ± the 2.5 ms of the poll grid.
+        #expect(abs(event.startMs - (wallOffsetMs + 9_990)) <= 3, "\(event.startMs - wallOffsetMs)")
     }
 
     @Test("polls at irregular gaps of up to a quarter cycle still give the chip's count of half cycles exactly")
@@ -106,7 +108,8 @@ struct PQChipEventDecoderTests {
         #expect(started.isEmpty)
         #expect(finished.count == 1 && finished.first?.kind == .dip && finished.first?.extreme == 150)
         if let event = finished.first {
-            #expect(event.startMs >= wallOffsetMs + 7_190 && event.endMs <= wallOffsetMs + 7_400, "\(event)")
+            // From the poll before (7.2 s, less the half cycles the chip waits and a window's lead) to the poll that saw it.
+            #expect(event.startMs >= wallOffsetMs + 7_165 && event.endMs <= wallOffsetMs + 7_400, "\(event)")
         }
     }
 
@@ -123,8 +126,9 @@ struct PQChipEventDecoderTests {
         var later = PQChipObservation(monotonic: 1.010, wallMs: wallOffsetMs + 1010)
         later.inDip[0] = true
         var d2 = decoder()
-        // At the first poll, less the half cycle the chip waited (DIP_CYC 2): the earliest it can be known.
-        #expect(d2.observe(live).started.first?.startMs == wallOffsetMs + 995)
+        // At the first poll, less the half cycle the chip waited (DIP_CYC 2) and the lead of a window to 180 V
+        // (x* = 0.19 / (1 − (180/230)²) = 0.491: 1.48 half cycles): 1.005 − 0.010 − 0.0148 = 0.9802 s.
+        #expect(d2.observe(live).started.first?.startMs == wallOffsetMs + 980)
         _ = d2.observe(later)
         #expect(d2.close().map(\.kind) == [.dip])
     }

@@ -36,6 +36,7 @@ public struct PowerQualityService: Service, CustomStringConvertible {
                 group.addTask {
                     let decoder = PQChipEventDecoder(
                         nominalVoltage: settings.nominalVoltage, interruptionPercent: settings.interruptionThresholdPercent,
+                        dipThresholdPercent: settings.dipThresholdPercent, swellThresholdPercent: settings.swellThresholdPercent,
                         dipHalfCycles: settings.dipHalfCycles, swellHalfCycles: settings.swellHalfCycles,
                         overcurrentAmperes: settings.overcurrentAmperes, lineFrequency: lineFrequencyHz)
                     let open = await chip.run(decoder: decoder, logger: logger) { started, finished in
