@@ -59,14 +59,18 @@ def free_port(preferred: int) -> int:
 
 
 def with_http_port(config: Path, out: Path, port: int) -> Path:
-    """`config` with `[HTTP] port` set (the only line changed)."""
+    """`config` with `[HTTP] port` set, and `[POWER_QUALITY] overcurrent_a = 32` (off as shipped) so the demo's 40 A
+    spike is an event: the only lines changed."""
     section, lines = "", []
     for line in config.read_text().splitlines():
         stripped = line.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             section = stripped[1:-1]
-        if section == "HTTP" and stripped.split("=", 1)[0].strip() == "port":
+        key = stripped.split("=", 1)[0].strip()
+        if section == "HTTP" and key == "port":
             line = f"port = {port}"
+        if section == "POWER_QUALITY" and key == "overcurrent_a" and not stripped.split("=", 1)[1].strip():
+            line = "overcurrent_a = 32"
         lines.append(line)
     out.write_text("\n".join(lines) + "\n")
     return out
