@@ -115,59 +115,51 @@ public struct PQChipEventDecoder: Sendable {
             return PQEvent(startMs: event.startMs, endMs: event.startMs + ms, phase: phase, kind: kind, extreme: event.extreme)
         }
 
+        /// One level detector of one phase (dips or swells): its open event in `slot`, what this poll says of it.
+        func follow(_ slot: inout Open?, phase p: Int, kind: PQEventKind, live: Bool, latched: Bool, value: Double?,
+                    further: (Double, Double) -> Double, waited: Int, lost: Bool) {
+            func kindOf(_ event: Open) -> PQEventKind { kind == .dip ? dipKind(event) : kind }
+            if var event = slot {
+                if let value { event.extreme = further(event.extreme ?? value, value); place(&event, kind) }
+                event.lostZeroCrossing = event.lostZeroCrossing || lost
+                guard !live || latched else { slot = event; return }
+                // Ended; a latch with the state still on means it ended and began again between the polls.
+                finished.append(close(event, at: edge, phase: p + 1, kind: kindOf(event)))
+                slot = nil
+                guard live else { return }
+                let again = open(at: edge, waited: waited, kind: kind, extreme: value)
+                slot = again
+                started.append(PQEvent(startMs: again.startMs, endMs: again.startMs, phase: p + 1, kind: kind, extreme: value))
+            } else if live {
+                var event = open(at: edge, waited: waited, kind: kind, extreme: value)
+                event.lostZeroCrossing = lost
+                slot = event
+                started.append(PQEvent(startMs: event.startMs, endMs: event.startMs, phase: p + 1, kind: kindOf(event), extreme: value))
+            } else if latched, let previous {
+                var event = open(at: previous, waited: waited, kind: kind, extreme: value)
+                event.lostZeroCrossing = lost
+                finished.append(close(event, at: o.monotonic, phase: p + 1, kind: kindOf(event)))
+            }
+        }
+
         for p in 0..<3 {
             // Dips and interruptions.
-            let lowest = o.dipMinimum?[p]
-            if var dip = dips[p] {
-                if let lowest { dip.extreme = min(dip.extreme ?? lowest, lowest); place(&dip, .dip) }
-                dip.lostZeroCrossing = dip.lostZeroCrossing || o.zeroCrossingLost[p]
-                if !o.inDip[p] || o.dipLatched[p] {
-                    // Ended; a latch with the dip still on means it ended and began again between the polls.
-                    finished.append(close(dip, at: edge, phase: p + 1, kind: dipKind(dip)))
-                    dips[p] = nil
-                    if o.inDip[p] {
-                        dips[p] = open(at: edge, waited: dipHalfCycles, kind: .dip, extreme: lowest)
-                        started.append(PQEvent(startMs: dips[p]!.startMs, endMs: dips[p]!.startMs, phase: p + 1, kind: .dip, extreme: lowest))
-                    }
-                } else {
-                    dips[p] = dip
-                }
-            } else if o.inDip[p] {
-                var dip = open(at: edge, waited: dipHalfCycles, kind: .dip, extreme: lowest)
-                dip.lostZeroCrossing = o.zeroCrossingLost[p]
-                dips[p] = dip
-                started.append(PQEvent(startMs: dip.startMs, endMs: dip.startMs, phase: p + 1, kind: dipKind(dip), extreme: lowest))
-            } else if o.dipLatched[p], let previous {
-                var dip = open(at: previous, waited: dipHalfCycles, kind: .dip, extreme: lowest)
-                dip.lostZeroCrossing = o.zeroCrossingLost[p]
-                finished.append(close(dip, at: o.monotonic, phase: p + 1, kind: dipKind(dip)))
-            } else if o.zeroCrossingLost[p], previous != nil {
+            var dip = dips[p]
+            let wasOpen = dip != nil
+            follow(&dip, phase: p, kind: .dip, live: o.inDip[p], latched: o.dipLatched[p], value: o.dipMinimum?[p], further: min,
+                   waited: dipHalfCycles, lost: o.zeroCrossingLost[p])
+            dips[p] = dip
+            if !wasOpen, dip == nil, !o.dipLatched[p], o.zeroCrossingLost[p], previous != nil {
                 // A lost phase the dip detector did not see (DIP_LVL not set): still an interruption.
                 let lost = open(at: edge, waited: 1, kind: .interruption, extreme: nil)
                 finished.append(close(lost, at: edge, phase: p + 1, kind: .interruption))
             }
 
             // Swells.
-            let highest = o.swellMaximum?[p]
-            if var swell = swells[p] {
-                if let highest { swell.extreme = max(swell.extreme ?? highest, highest); place(&swell, .swell) }
-                if !o.inSwell[p] || o.swellLatched[p] {
-                    finished.append(close(swell, at: edge, phase: p + 1, kind: .swell))
-                    swells[p] = nil
-                    if o.inSwell[p] {
-                        swells[p] = open(at: edge, waited: swellHalfCycles, kind: .swell, extreme: highest)
-                        started.append(PQEvent(startMs: swells[p]!.startMs, endMs: swells[p]!.startMs, phase: p + 1, kind: .swell, extreme: highest))
-                    }
-                } else {
-                    swells[p] = swell
-                }
-            } else if o.inSwell[p] {
-                let swell = open(at: edge, waited: swellHalfCycles, kind: .swell, extreme: highest)
-                swells[p] = swell
-                started.append(PQEvent(startMs: swell.startMs, endMs: swell.startMs, phase: p + 1, kind: .swell, extreme: highest))
-            } else if o.swellLatched[p], let previous {
-                finished.append(close(open(at: previous, waited: swellHalfCycles, kind: .swell, extreme: highest), at: o.monotonic, phase: p + 1, kind: .swell))
-            }
+            var swell = swells[p]
+            follow(&swell, phase: p, kind: .swell, live: o.inSwell[p], latched: o.swellLatched[p], value: o.swellMaximum?[p], further: max,
+                   waited: swellHalfCycles, lost: false)
+            swells[p] = swell
 
             // Overcurrent: the latch starts it, the half-cycle current back under the level ends it.
             guard let level = overcurrentAmperes else { continue }

@@ -23,30 +23,19 @@ struct MinutesQuery: Sendable, Equatable {
 
     /// Reads the query; defaults: the last 24 h up to `now`, JSON. - Throws: ``APIError`` (400) naming the parameter.
     init(parameters: [String: String], now: Int64) throws(APIError) {
-        func time(_ name: String) throws(APIError) -> Int64? {
-            guard let text = parameters[name] else { return nil }
-            guard let value = TimeParameter.parse(text) else {
-                throw .badParameter(name, "'\(text.prefix(40))' is not a time: \(TimeParameter.help)")
-            }
-            return value
-        }
-        let to = try time("to") ?? now + 1
-        from = try time("from") ?? to - 86_400
-        self.to = to
+        // The format first, then the window: one 400 names one parameter.
+        let format: Format
         if let text = parameters["format"] {
-            guard let format = Format(rawValue: text) else {
+            guard let value = Format(rawValue: text) else {
                 throw .badParameter("format", "'\(text.prefix(40))' is not a format: write format=json or format=csv")
             }
-            self.format = format
+            format = value
         } else {
             format = .json
         }
-        guard from <= to else {
-            throw .badParameter("from", "from (\(from)) is after to (\(to)): give from <= to")
-        }
-        guard to - from <= Self.maximumSpan else {
-            throw .badParameter("to", "from and to are \(to - from) s apart, more than 7 days (604800 s) per request: ask for a week at a time")
-        }
+        let window = try TimeWindowQuery(parameters: parameters, now: now, defaultSpan: 86_400, maximumSpan: Self.maximumSpan,
+                                         spanName: "7 days", askFor: "ask for a week at a time")
+        self.init(from: window.from, to: window.to, format: format)
     }
 
     /// The answer, streamed: the first chunk is read before the status is sent, so a closed database is a 503.

@@ -23,22 +23,9 @@ struct PQEventsQuery: Sendable, Equatable {
 
     /// Reads the query; defaults: the last 7 days up to `now`. - Throws: ``APIError`` (400) naming the parameter.
     init(parameters: [String: String], now: Int64) throws(APIError) {
-        func time(_ name: String) throws(APIError) -> Int64? {
-            guard let text = parameters[name] else { return nil }
-            guard let value = TimeParameter.parse(text) else {
-                throw .badParameter(name, "'\(text.prefix(40))' is not a time: \(TimeParameter.help)")
-            }
-            return value
-        }
-        let to = try time("to") ?? now + 1
-        from = try time("from") ?? to - Self.defaultSpan
-        self.to = to
-        guard from <= to else {
-            throw .badParameter("from", "from (\(from)) is after to (\(to)): give from <= to")
-        }
-        guard to - from <= Self.maximumSpan else {
-            throw .badParameter("to", "from and to are \(to - from) s apart, more than 31 days (2678400 s) per request: ask for a month at a time")
-        }
+        let window = try TimeWindowQuery(parameters: parameters, now: now, defaultSpan: Self.defaultSpan, maximumSpan: Self.maximumSpan,
+                                         spanName: "31 days", askFor: "ask for a month at a time")
+        from = window.from; to = window.to
     }
 
     /// The answer: a JSON array of events, each `{start_ms, end_ms, duration_ms, phase, kind, extreme}`.
