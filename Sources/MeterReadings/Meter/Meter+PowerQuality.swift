@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 
-public import ADE9000
+import ADE9000
 public import PowerQuality
 
 extension Meter {

@@ -56,9 +56,7 @@ public actor Meter {
     /// if the phases share one: calibration equalises them in xIGAIN and the board scale is the same on every phase
     /// (`cha_irms` = `chb_irms` = `chc_irms` on the NIB v3). If a config gives them different scales, their mean is
     /// the best single factor (the error is at most their spread).
-    static func neutralAmpsPerLSB(_ scales: [Phase: PhaseScale]) -> Double {
-        Phase.allCases.reduce(0) { $0 + (scales[$1]?.ampsPerLSB ?? 0) } / Double(Phase.allCases.count)
-    }
+    static func neutralAmpsPerLSB(_ scales: [Phase: PhaseScale]) -> Double { PhaseScale.mean(scales, \.ampsPerLSB) }
 
     /// Codes to SI with the board scale; energy registers to energy since start.
     func convert(_ snapshot: RawSnapshot) -> Reading {

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
+public import ADE9000
+
 /// The board scale of one phase: SI units per register LSB, as the CLEMAP `config.ini` writes them (`cha_irms` …).
 ///
 /// The instantaneous constants convert the chip's RMS and power registers (ade9000.md §5.2):
@@ -33,5 +35,13 @@ public struct PhaseScale: Sendable, Hashable {
         self.ampsPerLSB = ampsPerLSB; self.voltsPerLSB = voltsPerLSB; self.wattsPerLSB = wattsPerLSB
         self.varsPerLSB = varsPerLSB; self.voltAmpsPerLSB = voltAmpsPerLSB
         self.watthr = watthr; self.varhr = varhr; self.vahr = vahr
+    }
+}
+
+extension PhaseScale {
+    /// One factor for a register the three phases share (ISUMRMS, DIP_LVL, OILVL): the mean of `field` over L1–L3, a
+    /// missing phase counting 0. Calibration equalises the phases, so the error is at most their spread.
+    public static func mean(_ scales: [Phase: PhaseScale], _ field: KeyPath<PhaseScale, Double>) -> Double {
+        Phase.allCases.reduce(0) { $0 + (scales[$1]?[keyPath: field] ?? 0) } / Double(Phase.allCases.count)
     }
 }

@@ -7,13 +7,11 @@ public import MeterReadings
 extension PowerQualitySettings {
     /// `[POWER_QUALITY]` as the chip's detector settings: the thresholds in percent of nominal turned into half-cycle RMS
     /// codes through the board scale, ÷ 2^5 (``PowerQualityLevels``). DIP_LVL and SWELL_LVL are one register for all
-    /// three phases: the phases' mean V per LSB is used (calibration makes them equal; their spread is the error).
+    /// three phases: the phases' mean V per LSB is used (``PhaseScale/mean(_:_:)``).
     public func chipLevels(scales: [Phase: PhaseScale]) -> PowerQualityLevels {
-        func mean(_ value: (PhaseScale) -> Double) -> Double {
-            let values = Phase.allCases.compactMap { scales[$0].map(value) }.filter { $0 > 0 }
-            return values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
-        }
-        let voltsPerLSB = mean(\.voltsPerLSB), ampsPerLSB = mean(\.ampsPerLSB)
+        // No scale (0): no level to set; the registers keep values that never fire.
+        func known(_ value: Double) -> Double { value > 0 ? value : .nan }
+        let voltsPerLSB = known(PhaseScale.mean(scales, \.voltsPerLSB)), ampsPerLSB = known(PhaseScale.mean(scales, \.ampsPerLSB))
         func volts(_ percent: Double) -> UInt32 {
             voltsPerLSB.isFinite ? PowerQualityLevels.code(rms: nominalVoltage * percent / 100 / voltsPerLSB) : 0
         }

@@ -72,7 +72,9 @@ public struct PowerQualityService: Service, CustomStringConvertible {
 
     private func log(_ started: [PQEvent]) {
         for event in started {
-            logger.warning("power quality: \(Self.describe(event)) started", metadata: Self.metadata(event))
+            // A dip's kind is settled at its end (below interruption_threshold_pct it is an interruption): say how deep so far.
+            let sofar = Self.extremeText(event).isEmpty ? "" : Self.extremeText(event) + " so far"
+            logger.warning("power quality: \(Self.describe(event)) started\(sofar)", metadata: Self.metadata(event))
         }
     }
 
