@@ -198,9 +198,12 @@ public struct MeterApp: Sendable {
             services.append(.init(service: MQTTService(settings: configuration.mqtt, context: context, hub: hub, logger: logger)))
         }
         if configuration.powerQuality.enabled {
-            // event_poll_ms of real time: on a clock running --sim-speed times faster, that many times more clock time.
-            let speed = (clock as? ScaledClock)?.speed ?? 1
-            let chip = PQChipMonitor(interval: Double(configuration.powerQuality.eventPollMs) / 1000 * max(1, speed), clock: clock) {
+            // event_poll_ms of real time, and on a clock running --sim-speed times faster that many times more clock time.
+            // Above 100x the real interval grows with the speed too: each poll holds the meter for a moment, which at
+            // 4000x is seconds of simulated time a snapshot may wait, enough to land a sample past a row's boundary.
+            let speed = max(1, (clock as? ScaledClock)?.speed ?? 1)
+            let realInterval = Double(configuration.powerQuality.eventPollMs) / 1000 * max(1, speed / 100)
+            let chip = PQChipMonitor(interval: realInterval * speed, clock: clock) {
                 try await meter.powerQuality(watchingCurrents: $0)
             }
             services.append(.init(service: PowerQualityService(settings: configuration.powerQuality,
